@@ -1,0 +1,189 @@
+"""Stage 4, render: the note type from `templates/`, and every entry as the fields of a note.
+
+The note type's field names and card-type names, in order, are the deck's public
+contract with every learner's collection (see the README, "Updating the deck").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import french
+from .errors import BuildError, Problem, SourceError, display_path
+from .identify import Identified
+from .load import MEDIA_DIR
+from .schema import GENDERS, PARTS_OF_SPEECH, Entry, Manifest
+
+FIELDS = (
+    "Term",  # first: Anki sorts and checks duplicates by it
+    "Definite",
+    "Indefinite",
+    "Gender",
+    "GenderLabel",
+    "PartOfSpeech",
+    "Gloss",
+    "Etymology",
+    "Example",
+    "ExampleBlank",
+    "ExampleGloss",
+    "Notes",
+    "Image",
+    "Audio",
+    "ExampleAudio",
+    "Source",
+)
+CARD_TYPES = ("Recognition", "Production", "Gender", "Context")
+_SPECIAL_FIELDS = {"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"}
+_REFERENCE = re.compile(r"{{(.*?)}}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """The Anki note type: its fields, its card types (name, question, answer) and CSS."""
+
+    model_id: int
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[tuple[str, str, str], ...]
+    css: str
+
+    @property
+    def schema(self) -> dict[str, list[str]]:
+        """The public contract: field names and card-type names, in order."""
+        return {"fields": list(self.fields), "card_types": [name for name, _, _ in self.templates]}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One rendered note: what Anki stores, plus the media files it refers to."""
+
+    guid: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    position: int
+    media: tuple[tuple[str, Path], ...] = ()  # (name in the package, file on disk)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything a re-import would change in the learner's note."""
+        text = "\x1e".join(["\x1f".join(self.fields), " ".join(self.tags)])
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
+    """Read the card templates and CSS, filling in the deck's labels; raise on a bad template."""
+    partials = sorted(templates_dir.glob("_*.html"))
+    sides = {name: _template_paths(templates_dir, name) for name in CARD_TYPES}
+    texts = {path: _read(path) for path in [*partials, *(p for pair in sides.values() for p in pair)]}
+    problems = [problem for path, text in texts.items() for problem in _unknown_fields(path, text)]
+    if problems:
+        raise SourceError(problems)
+    values = dict(manifest.labels)
+    values.update({path.stem.lstrip("_"): _fill(path, texts[path], manifest.labels) for path in partials})
+    templates = tuple((name, _fill(front, texts[front], values), _fill(back, texts[back], values))
+                      for name, (front, back) in sides.items())
+    css = _read(templates_dir / "style.css")
+    return NoteType(manifest.model_id, manifest.note_type, FIELDS, templates, css)
+
+
+def render(identified: Identified, manifest: Manifest, source_dir: Path) -> Note:
+    """Turn one entry into the fields of its note, in the order of FIELDS."""
+    entry = identified.entry
+    labels = manifest.labels
+    plural = entry.number == "plural"
+    match = french.find_in_example(entry.example, entry.form or entry.term) if entry.example else None
+    media = {kind: _media_name(kind, getattr(entry, kind), source_dir)
+             for kind in ("image", "audio") if getattr(entry, kind)}
+    values = {
+        "Term": html.escape(entry.term),
+        "Definite": html.escape(french.definite_article(entry.term, entry.gender, plural, entry.aspirated_h))
+        if entry.is_noun else "",
+        "Indefinite": html.escape(french.indefinite_article(entry.term, entry.gender, plural))
+        if entry.is_noun else "",
+        "Gender": entry.gender,
+        "GenderLabel": _gender_label(entry, labels),
+        "PartOfSpeech": PARTS_OF_SPEECH[entry.pos],
+        "Gloss": markup(entry.gloss),
+        "Etymology": markup(entry.etymology),
+        "Example": _example(entry.example, match, '<span class="highlight">{}</span>'),
+        "ExampleBlank": _example(entry.example, match, '<span class="blank">［…］</span>') if match else "",
+        "ExampleGloss": markup(entry.example_gloss),
+        "Notes": markup(entry.notes),
+        "Image": f'<img src="{html.escape(media["image"][0])}" alt="">' if "image" in media else "",
+        "Audio": f"[sound:{media['audio'][0]}]" if "audio" in media else "",
+        "ExampleAudio": "",
+        "Source": html.escape(entry.source),
+    }
+    return Note(identified.guid, tuple(values[name] for name in FIELDS), entry.tags, identified.position,
+                tuple(media.values()))
+
+
+def markup(text: str) -> str:
+    """Turn the source's small markup into HTML: **bold**, *italic*, line breaks; escape the rest."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<b>\1</b>", escaped)
+    escaped = re.sub(r"\*(\S(?:.*?\S)?)\*", r"<i>\1</i>", escaped)
+    return escaped.replace("\n", "<br>")
+
+
+def _example(example: str, match: tuple[int, int] | None, mark: str) -> str:
+    if not match:
+        return markup(example)
+    start, end = match
+    return markup(example[:start]) + mark.format(html.escape(example[start:end])) + markup(example[end:])
+
+
+def _gender_label(entry: Entry, labels) -> str:
+    if not entry.is_noun:
+        return ""
+    word = {"m": labels["masculine"], "f": labels["feminine"], "mf": labels["both_genders"]}[entry.gender]
+    label = f"{word} {GENDERS[entry.gender]}"
+    return f"{label} {labels['plural']}" if entry.number == "plural" else label
+
+
+def _media_name(kind: str, value: str, source_dir: Path) -> tuple[str, Path]:
+    """Name a media file by its content, so that a changed file reaches learners who have the old one."""
+    path = source_dir / MEDIA_DIR / value
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    stem = re.sub(r"[^\w-]+", "-", path.stem).strip("-_") or kind
+    return f"{stem}-{digest}{path.suffix.lower()}", path
+
+
+def _template_paths(templates_dir: Path, name: str) -> tuple[Path, Path]:
+    return templates_dir / f"{name.lower()}.front.html", templates_dir / f"{name.lower()}.back.html"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BuildError(f"{display_path(path)}: cannot read the template: {error}") from error
+
+
+def _fill(path: Path, text: str, values) -> str:
+    """Substitute ${label} placeholders; Anki's own {{Field}} references pass through."""
+    try:
+        return string.Template(text).substitute(values)
+    except (KeyError, ValueError) as error:
+        raise BuildError(
+            f"{display_path(path)}: unknown placeholder {error}; expected one of: {', '.join(values)}"
+        ) from error
+
+
+def _unknown_fields(path: Path, text: str) -> list[Problem]:
+    problems = []
+    for match in _REFERENCE.finditer(text):
+        reference = match.group(1).strip().lstrip("#^/").strip()
+        name = reference.split(":")[-1].strip()
+        if name and name not in FIELDS and name not in _SPECIAL_FIELDS:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - text.rfind("\n", 0, match.start())
+            problems.append(Problem(display_path(path), line, column,
+                                    f"the template refers to the field '{name}', which the note type lacks; "
+                                    f"expected one of: {', '.join(FIELDS)}"))
+    return problems
