@@ -9,13 +9,12 @@ from deckbuild import __version__
 from deckbuild.pipeline import build as build_deck
 from deckbuild.pipeline import prepare
 
-ROOT = Path(__file__).resolve().parent
 source_option = click.option(
-    "--source", "source_dir", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "source",
-    show_default="source/", help="Directory with deck.yaml and the entry files.")
+    "--source", "source_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("source"),
+    show_default=True, help="Directory with deck.yaml and the entry files.")
 templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-    default=ROOT / "templates", show_default="templates/", help="Directory with the card templates and CSS.")
+    default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
 
 @click.group()
@@ -27,8 +26,8 @@ def cli() -> None:
 @cli.command()
 @source_option
 @templates_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "dist",
-              show_default="dist/", help="Directory the .apkg is written to.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Directory the .apkg is written to.")
 @click.option("--locked", is_flag=True,
               help="Fail instead of updating source/deck.lock (for CI and releases).")
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool) -> None:

@@ -43,6 +43,9 @@ class SourceError(DeckError):
 class BuildError(DeckError):
     """Raised when a build cannot proceed for a reason outside the source entries."""
 
+    def format_message(self) -> str:
+        return f"error: {self.message}"
+
 
 def display_path(path: Path) -> str:
     """Return `path` relative to the working directory when it lies below it."""

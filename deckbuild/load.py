@@ -25,7 +25,9 @@ _ALLOWED_TAGS = {
     for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 }
 _HINTS = {
-    "\\t": "indent with spaces; YAML does not allow tabs",
+    "tab character": "indent with spaces; YAML does not allow tabs",
+    "'\\t'": "indent with spaces; YAML does not allow tabs",
+    "quoted scalar": "close the quotes",
     "mapping values are not allowed": "put a value that contains ': ' in quotes",
     "could not find expected ':'": "every key needs a ':' after it; check the indentation of this line",
     "found undefined alias": "aliases (*name) are not supported; write the value out",
@@ -154,8 +156,10 @@ def _yaml_problem(name: str, error: yaml.MarkedYAMLError) -> Problem:
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = (error.problem or "").strip()
     context = (error.context or "").strip()
+    if context and error.context_mark and error.context_mark.line != mark.line:
+        context += f" that starts on line {error.context_mark.line + 1}"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    hint = next((h for k, h in _HINTS.items() if k in problem or k in repr(problem)), None)
+    hint = next((h for k, h in _HINTS.items() if k in f"{problem} {context}"), None)
     return Problem(name, line, column, message + (f"; {hint}" if hint else ""))
 
 

@@ -240,7 +240,8 @@ def _check_media(file: _File, what: str, name: str, value: str, node: Node, sour
     path = (media_dir / value).resolve()
     label = f"{what}, field '{name}'"
     if not path.is_relative_to(media_dir):
-        file.report(node, f"{label}: expected a path inside {MEDIA_DIR}/, found '{value}', which leaves it")
+        file.report(node, f"{label}: expected a path inside {source_dir.name}/{MEDIA_DIR}/, "
+                          f"found '{value}', which leaves it")
     elif path.suffix.lower() not in _MEDIA_SUFFIXES[name]:
         file.report(node, f"{label}: expected a file ending in {', '.join(_MEDIA_SUFFIXES[name])}, "
                           f"found '{value}'")

@@ -1,0 +1,72 @@
+"""Every mistake a person can make in a source file: one located line per problem, exit 1, nothing lost.
+
+Each case is a folder under tests/fixtures/bad/: its files are laid over a good
+deck.yaml, and expected.txt holds the exact lines the build must print.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import build as build_script
+from tests.conftest import FIXTURES, ROOT
+
+CASES = sorted(p.name for p in (FIXTURES / "bad").iterdir())
+
+
+def lay_out(tmp_path: Path, case_dir: Path) -> Path:
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURES / "base", source)
+    shutil.copytree(case_dir, source, dirs_exist_ok=True)
+    (source / "expected.txt").unlink(missing_ok=True)
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    return source
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_bad_input_is_reported_and_loses_nothing(case, command, tmp_path, monkeypatch):
+    source = lay_out(tmp_path, FIXTURES / "bad" / case)
+    monkeypatch.chdir(tmp_path)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "test-deck-1.0.0.apkg").write_bytes(b"the last good package")
+    before = snapshot(tmp_path)
+
+    result = CliRunner().invoke(build_script.cli, [command])
+
+    expected = (FIXTURES / "bad" / case / "expected.txt").read_text(encoding="utf-8")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), "no traceback"
+    assert result.stderr == expected
+    assert result.stdout == ""
+    assert snapshot(tmp_path) == before, "dist/ and source/ are left exactly as they were"
+    assert source.is_dir()
+
+
+def test_every_problem_line_is_located(tmp_path):
+    for case in CASES:
+        lines = (FIXTURES / "bad" / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+        *problems, summary = lines
+        assert problems, case
+        for line in problems:
+            path, row, column, message = line.split(":", 3)
+            assert path.startswith("source/") and row.isdigit() and column.isdigit(), line
+            assert message.strip(), line
+        assert summary.endswith("nothing was written."), case
+
+
+def test_a_file_with_a_byte_order_mark_builds(tmp_path, monkeypatch):
+    lay_out(tmp_path, FIXTURES / "good" / "bom")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(build_script.cli, ["build"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dist" / "test-deck-1.0.0.apkg").is_file()

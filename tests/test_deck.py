@@ -1,0 +1,113 @@
+"""End to end: build the real source/, import it into a real Anki collection, read the cards back."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def imported(cli, project, collection):
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    log = collection.import_package(project / "dist" / "lexique-1.0.0.apkg")
+    assert len(log.new) == 22 and not log.conflicting
+    return collection
+
+
+def test_every_seed_entry_becomes_one_note_with_its_cards(imported):
+    assert len(imported.notes()) == 22
+    assert imported.card_types() == {"Recognition": 22, "Production": 22, "Gender": 12, "Context": 19}
+
+
+def test_gender_cards_exist_for_nouns_only(imported):
+    for term, note in imported.notes().items():
+        has_gender_card = "Gender" in imported.cards_of(term)
+        assert has_gender_card == bool(note["Gender"]), term
+
+
+def test_context_cards_exist_where_the_example_contains_the_term(imported):
+    without_example = {"virer", "se faire virer", "se mettre en quatre pour"}
+    for term in imported.notes():
+        assert ("Context" in imported.cards_of(term)) == (term not in without_example), term
+
+
+def test_seed_entries_arrive_with_their_fields(imported):
+    coqueluche = imported.note("coqueluche")
+    assert coqueluche["Definite"] == "la coqueluche"
+    assert coqueluche["Indefinite"] == "une coqueluche"
+    assert coqueluche["GenderLabel"] == "陰性 f."
+    assert coqueluche["Gloss"] == "受愛戴的人,紅人,寵兒"
+    assert coqueluche["Example"] == 'La nouvelle <span class="highlight">coqueluche</span> nationale'
+    assert coqueluche["Source"].startswith("Raphaël Balenieri, « HangZhou")
+    assert sorted(coqueluche.tags) == ["hangzhou", "les-echos"]
+
+    anonymat = imported.note("anonymat")
+    assert (anonymat["Definite"], anonymat["Indefinite"]) == ("l’anonymat", "un anonymat")
+    assert anonymat["Notes"] == "慣用搭配的動詞 <i>garder</i> (v.t.) 保持。"
+
+    epargner = imported.note("épargner")
+    assert epargner["PartOfSpeech"] == "v.t."
+    assert epargner["Gender"] == "" and epargner["Definite"] == ""
+    assert '<span class="highlight">épargnée</span>' in epargner["Example"]
+    assert '<span class="blank">' in epargner["ExampleBlank"] and "épargnée" not in epargner["ExampleBlank"]
+    assert epargner["Etymology"].startswith("在 10 世紀時")
+
+    assert imported.note("riche en")["ExampleGloss"] == "富有維他命的"
+    assert imported.note("numéro un")["PartOfSpeech"] == "adj."
+
+
+def _without_style(html: str) -> str:
+    return re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+
+
+def _visible_text(html: str) -> str:
+    return re.sub(r"<[^>]+>|\[anki:play:[^\]]+\]", "", _without_style(html)).strip()
+
+
+def test_every_card_renders_both_sides_with_no_unresolved_reference(imported):
+    for card in imported.cards():
+        question, answer = card.question(), card.answer()
+        for side in (question, answer):
+            assert "{{" not in side and "}}" not in side and "${" not in side
+            assert _visible_text(side), (card.note()["Term"], card.template()["name"])
+
+
+def test_cards_render_as_the_learner_sees_them(imported):
+    cards = imported.cards_of("coqueluche")
+    assert _visible_text(cards["Gender"].question()).split() == ["陽性還是陰性?", "coqueluche"]
+    assert "g-f" not in _without_style(cards["Gender"].question()), "the question must not give the gender away"
+    assert 'class="face gender-drill g-f"' in cards["Gender"].answer()
+    assert "une coqueluche" in _visible_text(cards["Gender"].answer())
+    assert "受愛戴的人,紅人,寵兒" in _visible_text(cards["Production"].question())
+    assert "la coqueluche" in _visible_text(cards["Production"].answer())
+    # Anki turns the text-to-speech tags into play buttons: the term, then the example.
+    assert "[anki:play:a:0]" in cards["Recognition"].answer()
+    assert "[anki:play:a:1]" in cards["Recognition"].answer()
+    context = _visible_text(cards["Context"].question())
+    assert "La nouvelle ［…］ nationale" in context and "coqueluche" not in context
+
+
+def test_new_cards_come_in_source_order(imported):
+    order = [card.note()["Term"] for card in sorted(imported.cards(), key=lambda c: (c.due, c.ord))]
+    terms = list(dict.fromkeys(order))
+    assert terms[:4] == ["coqueluche", "gratin", "numéro un", "anonymat"]
+    assert terms[-1] == "privé"
+
+
+def test_the_deck_carries_its_name_and_version(imported):
+    deck = imported.col.decks.by_name("法語詞彙 Lexique")
+    assert deck is not None
+    assert "版本 1.0.0" in deck["desc"]
+
+
+def test_the_committed_lock_matches_the_sources(cli):
+    """CI builds with --locked: the committed lock must be what the sources give."""
+    import shutil
+
+    shutil.copy(ROOT / "source" / "deck.lock", "source/deck.lock")
+    result = cli("build", "--locked")
+    assert result.exit_code == 0, result.output
