@@ -6,8 +6,11 @@ from pathlib import Path
 import click
 
 from deckbuild import __version__
+from deckbuild.errors import BuildError
+from deckbuild.package import package_name
+from deckbuild.pipeline import Build, prepare
 from deckbuild.pipeline import build as build_deck
-from deckbuild.pipeline import prepare
+from deckbuild.upgrade import check_upgrade as run_check_upgrade
 
 source_option = click.option(
     "--source", "source_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("source"),
@@ -15,6 +18,11 @@ source_option = click.option(
 templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
+
+
+def report_warnings(result: Build) -> None:
+    for warning in result.warnings:
+        click.echo(str(warning), err=True)
 
 
 @click.group()
@@ -32,8 +40,9 @@ def cli() -> None:
               help="Fail instead of updating source/deck.lock (for CI and releases).")
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool) -> None:
     """Validate the sources and write dist/<slug>-<version>.apkg."""
-    path = build_deck(source_dir, templates_dir, out_dir, locked=locked)
-    click.echo(f"wrote {path}")
+    result = build_deck(source_dir, templates_dir, out_dir, locked=locked)
+    report_warnings(result)
+    click.echo(f"wrote {out_dir / package_name(result.deck.manifest)}")
 
 
 @cli.command()
@@ -42,7 +51,22 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool) ->
 def validate(source_dir: Path, templates_dir: Path) -> None:
     """Check the sources and templates without writing anything."""
     result = prepare(source_dir, templates_dir)
+    report_warnings(result)
     click.echo(f"ok: {len(result.notes)} entries in {result.deck.manifest.name} {result.deck.manifest.version}")
+
+
+@cli.command("check-upgrade")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--merge-note-types", is_flag=True,
+              help="Import NEW with \"Merge note types\", as learners are told to for a new major version.")
+def check_upgrade(old: Path, new: Path, merge_note_types: bool) -> None:
+    """Show what a learner with OLD.apkg gets by importing NEW.apkg, using the real Anki engine."""
+    upgrade = run_check_upgrade(old, new, merge_note_types)
+    click.echo(f"importing {new} over {old}:\n{upgrade.summary()}")
+    if not upgrade.safe:
+        raise BuildError("learners would lose updates: notes that conflict stop updating, and a duplicated "
+                         "note type splits their collection; see the README, \"Updating the deck\"")
 
 
 if __name__ == "__main__":

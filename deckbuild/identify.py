@@ -8,12 +8,17 @@ the entry's identity: its `id` if it has one, else its term and part of speech.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import genanki
 
 from .errors import Problem, SourceError
 from .schema import Deck, Entry
+
+if TYPE_CHECKING:
+    from .lock import Lock
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,22 @@ def identify(deck: Deck) -> list[Identified]:
         raise SourceError(problems)
     return [Identified(entry, note_guid(deck.manifest.deck_id, entry), position)
             for position, entry in enumerate(deck.entries, start=1)]
+
+
+def renamed_entries(identified: list[Identified], previous: Lock, lock: Lock) -> list[Problem]:
+    """Warn where an entry is new while a similar one left the source: likely a corrected spelling."""
+    gone = [stamp.identity for guid, stamp in lock.notes.items()
+            if stamp.removed and not previous.notes.get(guid, stamp).removed]
+    warnings = []
+    for item in identified:
+        if item.guid in previous.notes or not gone:
+            continue
+        term = item.entry.identity.split("|")[0]
+        close = difflib.get_close_matches(term, [identity.split("|")[0] for identity in gone], n=1, cutoff=0.75)
+        if close:
+            old = next(identity for identity in gone if identity.split("|")[0] == close[0])
+            where = item.entry.where
+            warnings.append(Problem(where.path, where.line, where.column, (
+                f"warning: entry '{item.entry.term}' is new, and '{old}' left the source in the same change; "
+                f"if it is the same word corrected, add `id: \"{old}\"` to it to keep learners' review history")))
+    return warnings

@@ -3,23 +3,25 @@
 Anki updates a note on re-import only when the incoming modification time is newer
 than its own, and then overwrites the learner's edits to it. So a note's time must
 move forward exactly when its content changed, and stay put otherwise. The lock,
-`source/deck.lock`, is committed beside the sources and records per note a hash of
-its content and its times; the build reads the clock (or SOURCE_DATE_EPOCH) only
-for what is new or changed, so an unchanged source builds the same bytes.
+`source/deck.lock`, is committed beside the sources and records what the deck ships:
+per note its fields, tags, a hash of them and its times. The build reads the clock
+(or SOURCE_DATE_EPOCH) only for what is new or changed, so an unchanged source
+builds the same bytes; and an entry deleted from the source keeps shipping from the
+lock, tagged `<slug>::removed`, until the next major version (unless no released
+version had it: a note added and removed within one version is simply dropped).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .atomic import replacing
 from .errors import BuildError, display_path
-from .render import Note, NoteType
+from .render import Note, NoteType, content_hash
 from .schema import Manifest
 
 LOCK_NAME = "deck.lock"
@@ -28,12 +30,16 @@ _FORMAT = 1
 
 @dataclass(frozen=True)
 class NoteStamp:
-    """What the lock knows of one note: whose it is, its content hash and its times (seconds)."""
+    """What the deck last shipped as one note: its identity, content, hash and times (seconds)."""
 
     identity: str
+    since: str  # the deck version that first shipped it
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
     hash: str
     added: int
     modified: int
+    removed: bool = False  # its entry left the source; it ships tagged until the next major version
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class NoteTypeStamp:
 class Lock:
     """The recorded state of the deck that the last build shipped."""
 
+    major: int = 0
     note_type: NoteTypeStamp | None = None
     notes: dict[str, NoteStamp] = field(default_factory=dict)  # by GUID
 
@@ -63,24 +70,27 @@ def read_lock(path: Path) -> Lock:
         if data.get("format") != _FORMAT:
             raise ValueError(f"expected format {_FORMAT}, found {data.get('format')!r}")
         note_type = NoteTypeStamp(**data["note_type"]) if data.get("note_type") else None
-        notes = {guid: NoteStamp(**stamp) for guid, stamp in data["notes"].items()}
+        notes = {
+            guid: NoteStamp(**{**stamp, "fields": tuple(stamp["fields"]), "tags": tuple(stamp["tags"])})
+            for guid, stamp in data["notes"].items()
+        }
+        return Lock(int(data["major"]), note_type, notes)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise BuildError(
             f"{display_path(path)}: the lock file is damaged ({error}); "
             f"restore it with `git checkout -- {display_path(path)}`"
         ) from error
-    return Lock(note_type, notes)
 
 
 def write_lock(path: Path, lock: Lock) -> None:
-    """Write the lock with one note per line, sorted, so that its diffs are readable."""
-    note_type = json.dumps(lock.note_type.__dict__, ensure_ascii=False, sort_keys=True)
+    """Write the lock with one note per line, sorted by GUID, so that its diffs are readable."""
+    note_type = json.dumps(asdict(lock.note_type), ensure_ascii=False, sort_keys=True)
     lines = [
-        f"  {json.dumps(guid)}: {json.dumps(stamp.__dict__, ensure_ascii=False)}"
+        f"  {json.dumps(guid)}: {json.dumps(asdict(stamp), ensure_ascii=False)}"
         for guid, stamp in sorted(lock.notes.items())
     ]
     text = (
-        f'{{\n "format": {_FORMAT},\n "note_type": {note_type},\n "notes": {{\n'
+        f'{{\n "format": {_FORMAT},\n "major": {lock.major},\n "note_type": {note_type},\n "notes": {{\n'
         + ",\n".join(lines)
         + "\n }\n}\n"
     )
@@ -91,39 +101,64 @@ def write_lock(path: Path, lock: Lock) -> None:
 def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note], identities: list[str]) -> Lock:
     """Return the lock for this build: times kept where nothing changed, moved forward where it did."""
     clock = _Clock()
-    type_hash = _hash(json.dumps([note_type.name, note_type.templates, note_type.css], ensure_ascii=False))
-    old_type = lock.note_type
-    if old_type is not None and old_type.schema != note_type.schema and manifest.major <= old_type.major:
-        raise BuildError(_schema_change_message(old_type, note_type, manifest))
-    if old_type is not None and old_type.schema == note_type.schema and old_type.hash == type_hash:
-        new_type = old_type
-    else:
-        major = manifest.major if old_type is None or old_type.schema != note_type.schema else old_type.major
-        new_type = NoteTypeStamp(note_type.schema, major, type_hash, clock.after(old_type and old_type.modified))
-    stamps = {}
-    for note, identity in zip(notes, identities, strict=False):
+    major_bump = manifest.major > lock.major
+    new_type = _stamp_note_type(lock.note_type, note_type, manifest, clock)
+    stamps: dict[str, NoteStamp] = {}
+    for note, identity in zip(notes, identities, strict=True):
         old = lock.notes.get(note.guid)
-        content = note.content_hash
-        if old is not None and old.hash == content:
-            stamps[note.guid] = old
-        elif old is not None:
-            stamps[note.guid] = NoteStamp(identity, content, old.added, clock.after(old.modified))
-        else:
-            now = clock.after(None)
-            stamps[note.guid] = NoteStamp(identity, content, now, now)
-    return Lock(new_type, stamps)
+        stamps[note.guid] = _stamp_note(old, identity, note.fields, note.tags, manifest.version, clock)
+    removed_tag = f"{manifest.slug}::removed"
+    for guid, old in lock.notes.items():
+        if guid in stamps or (major_bump and old.removed) or old.since == manifest.version:
+            continue  # a major version drops what was removed before it; no learner has an unreleased note
+        tags = old.tags if old.removed else (*old.tags, removed_tag)
+        stamps[guid] = replace(_stamp_note(old, old.identity, old.fields, tags, old.since, clock), removed=True)
+    return Lock(manifest.major, new_type, stamps)
+
+
+def retired_notes(lock: Lock, first_position: int) -> list[Note]:
+    """Return the notes the lock still ships for entries removed from the source."""
+    retired = sorted((stamp.added, guid) for guid, stamp in lock.notes.items() if stamp.removed)
+    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, position)
+            for position, (_, guid) in enumerate(retired, start=first_position)]
 
 
 def describe_changes(old: Lock, new: Lock) -> str:
     """Say in one line how `new` differs from `old`."""
     added = sum(guid not in old.notes for guid in new.notes)
     changed = sum(guid in old.notes and old.notes[guid] != stamp for guid, stamp in new.notes.items())
-    removed = sum(guid not in new.notes for guid in old.notes)
+    dropped = sum(guid not in new.notes for guid in old.notes)
     parts = [f"{n} note{'s' if n != 1 else ''} {what}"
-             for n, what in ((added, "new"), (changed, "changed"), (removed, "removed")) if n]
+             for n, what in ((added, "new"), (changed, "changed"), (dropped, "dropped")) if n]
     if old.note_type != new.note_type:
         parts.append("the note type changed")
     return ", ".join(parts) or "no change"
+
+
+def _stamp_note(old: NoteStamp | None, identity: str, fields, tags, version: str, clock: _Clock) -> NoteStamp:
+    digest = content_hash(fields, tags)
+    if old is None:
+        now = clock.after(None)
+        return NoteStamp(identity, version, tuple(fields), tuple(tags), digest, now, now)
+    if old.hash == digest and old.identity == identity and not old.removed:
+        return old
+    modified = old.modified if old.hash == digest else clock.after(old.modified)
+    return NoteStamp(identity, old.since, tuple(fields), tuple(tags), digest, old.added, modified)
+
+
+def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest,
+                     clock: _Clock) -> NoteTypeStamp:
+    digest = content_hash([note_type.name, *(part for template in note_type.templates for part in template),
+                           note_type.css], ())
+    if old is None:
+        return NoteTypeStamp(note_type.schema, manifest.major, digest, clock.after(None))
+    if old.schema != note_type.schema:
+        if manifest.major <= old.major:
+            raise BuildError(_schema_change_message(old, note_type, manifest))
+        return NoteTypeStamp(note_type.schema, manifest.major, digest, clock.after(old.modified))
+    if old.hash != digest:
+        return replace(old, hash=digest, modified=clock.after(old.modified))
+    return old
 
 
 class _Clock:
@@ -148,20 +183,13 @@ def _now() -> int:
     return int(epoch)
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 def _schema_change_message(old: NoteTypeStamp, new: NoteType, manifest: Manifest) -> str:
-    def changes(kind: str) -> str:
-        before, after = old.schema[kind], new.schema[kind]
-        return f"{kind.replace('_', ' ')} {before} -> {after}" if before != after else ""
-
-    what = "; ".join(filter(None, (changes("fields"), changes("card_types"))))
+    changes = [f"{kind.replace('_', ' ')} {old.schema[kind]} -> {new.schema[kind]}"
+               for kind in ("fields", "card_types") if old.schema[kind] != new.schema[kind]]
     return (
-        f"the note type's schema changed ({what}) but the major version did not: "
-        f"it is {manifest.version}, and the lock was made at major version {old.major}. "
+        f"the note type's fields or card types changed ({'; '.join(changes)}), but the major version "
+        f"did not: it is {manifest.version}, and the lock was made at major version {old.major}. "
         f"Existing notes would stop updating in learners' collections. Revert the change, or raise "
-        f"`version` in source/deck.yaml to {old.major + 1}.0.0 and tell learners to import with "
-        f"\"Merge note types\" (see the README)."
+        f"`version` in source/deck.yaml to {old.major + 1}.0.0 and tell learners to import it with "
+        f"\"Merge note types\" (see the README)"
     )

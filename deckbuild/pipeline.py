@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError
-from .identify import identify
+from .errors import BuildError, Problem
+from .identify import identify, renamed_entries
 from .load import load
-from .lock import LOCK_NAME, Lock, describe_changes, read_lock, stamp, write_lock
+from .lock import LOCK_NAME, Lock, describe_changes, read_lock, retired_notes, stamp, write_lock
 from .package import package_name, write_package
 from .render import Note, NoteType, note_type, render
 from .schema import Deck
@@ -17,17 +17,18 @@ from .validate import validate
 
 @dataclass(frozen=True)
 class Build:
-    """What a build produced, or would produce."""
+    """What a build produces, in memory: the deck, its note type and notes, and the locks."""
 
     deck: Deck
     note_type: NoteType
-    notes: list[Note]
+    notes: list[Note]  # every note the package holds: the entries', then those kept for removed entries
     lock: Lock
     previous_lock: Lock
+    warnings: list[Problem]
 
 
 def prepare(source_dir: Path, templates_dir: Path) -> Build:
-    """Run every stage short of writing: the whole deck, checked and stamped, in memory."""
+    """Run every stage short of writing: the whole deck, checked and stamped."""
     manifest_file, reading_files = load(source_dir)
     deck = validate(manifest_file, reading_files, source_dir)
     identified = identify(deck)
@@ -35,11 +36,12 @@ def prepare(source_dir: Path, templates_dir: Path) -> Build:
     notes = [render(item, deck.manifest, source_dir) for item in identified]
     previous = read_lock(source_dir / LOCK_NAME)
     lock = stamp(previous, deck.manifest, kind, notes, [item.entry.identity for item in identified])
-    return Build(deck, kind, notes, lock, previous)
+    notes += retired_notes(lock, first_position=len(notes) + 1)
+    return Build(deck, kind, notes, lock, previous, renamed_entries(identified, previous, lock))
 
 
-def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False) -> Path:
-    """Build the deck's .apkg into `out_dir` and update the lock; return the package's path."""
+def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False) -> Build:
+    """Build the deck's .apkg into `out_dir` and update the lock."""
     result = prepare(source_dir, templates_dir)
     lock_path = source_dir / LOCK_NAME
     if locked and result.lock != result.previous_lock:
@@ -47,8 +49,8 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
             f"{lock_path} is out of date ({describe_changes(result.previous_lock, result.lock)}); "
             "run `make build` and commit the lock with the change"
         )
-    path = out_dir / package_name(result.deck.manifest)
-    write_package(path, result.deck.manifest, result.note_type, result.notes, result.lock)
+    write_package(out_dir / package_name(result.deck.manifest), result.deck.manifest, result.note_type,
+                  result.notes, result.lock)
     if result.lock != result.previous_lock:
         write_lock(lock_path, result.lock)
-    return path
+    return result

@@ -68,11 +68,12 @@ class Note:
     position: int
     media: tuple[tuple[str, Path], ...] = ()  # (name in the package, file on disk)
 
-    @property
-    def content_hash(self) -> str:
-        """Hash of everything a re-import would change in the learner's note."""
-        text = "\x1e".join(["\x1f".join(self.fields), " ".join(self.tags)])
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def content_hash(fields, tags) -> str:
+    """Hash of everything a re-import would change in a learner's note: its fields and tags."""
+    text = "\x1e".join(["\x1f".join(fields), " ".join(tags)])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:

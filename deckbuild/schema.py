@@ -110,8 +110,8 @@ ENTRY_KEYS = (
     Key("aspirated_h", "flag", "`true` or `false`: overrides the shipped list of words with aspirated h.",
         ),
     Key("tags", "tags", "Anki tags for this entry, added to the file's tags."),
-    Key("id", "text", "Stable identity; pins the note when the term or its part of speech is corrected.",
-        max_length=100, pattern=r"[A-Za-z0-9][A-Za-z0-9_.:-]*"),
+    Key("id", "text", "Pins the note's identity, by default `term|pos`; keeps history when either is corrected.",
+        max_length=160),
 )
 
 TAG_PATTERN = r"[^\s\"]+"
@@ -172,8 +172,8 @@ class Entry:
 
     @property
     def identity(self) -> str:
-        """What makes this entry the same note across builds: its id, else term and pos."""
-        return f"id:{self.id}" if self.id else f"{self.term}|{self.pos}"
+        """What makes this entry the same note across builds: its id, else `term|pos`."""
+        return self.id or f"{self.term}|{self.pos}"
 
     @property
     def is_noun(self) -> bool:
