@@ -110,7 +110,7 @@ ENTRY_KEYS = (
     Key("aspirated_h", "flag", "`true` or `false`: overrides the shipped list of words with aspirated h.",
         ),
     Key("tags", "tags", "Anki tags for this entry, added to the file's tags."),
-    Key("id", "text", "Pins the note's identity, by default `term|pos`; keeps history when either is corrected.",
+    Key("id", "text", "Pins the note's identity (by default: term and pos); keeps history when either is corrected.",
         max_length=160),
 )
 
