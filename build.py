@@ -10,6 +10,7 @@ from deckbuild.errors import BuildError
 from deckbuild.package import package_name
 from deckbuild.pipeline import Build, prepare
 from deckbuild.pipeline import build as build_deck
+from deckbuild.preview import write_preview
 from deckbuild.upgrade import check_upgrade as run_check_upgrade
 
 source_option = click.option(
@@ -53,6 +54,18 @@ def validate(source_dir: Path, templates_dir: Path) -> None:
     result = prepare(source_dir, templates_dir)
     report_warnings(result)
     click.echo(f"ok: {len(result.notes)} entries in {result.deck.manifest.name} {result.deck.manifest.version}")
+
+
+@cli.command()
+@source_option
+@templates_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Directory the preview/ folder is written to.")
+def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
+    """Render every card, light and night, as Anki does, into dist/preview/ (needs `anki`)."""
+    result = prepare(source_dir, templates_dir)
+    report_warnings(result)
+    click.echo(f"wrote {write_preview(result, templates_dir, out_dir)}")
 
 
 @cli.command("check-upgrade")

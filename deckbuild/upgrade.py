@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError
+from .engine import import_package, note_type_times, scratch_collection
 
 
 @dataclass(frozen=True)
@@ -34,35 +33,11 @@ class Upgrade:
 
 def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgrade:
     """Import `old` then `new` as File > Import does, and count what happened to notes and note types."""
-    try:
-        from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-    except ImportError as error:
-        raise BuildError(
-            "check-upgrade needs the Anki engine, the PyPI package `anki`; "
-            "install it with `make test` (or `.venv/bin/pip install -r requirements-dev.txt`)"
-        ) from error
-    for path in (old, new):
-        if not path.is_file():
-            raise BuildError(f"{path}: no such package")
-    with tempfile.TemporaryDirectory(prefix="check-upgrade-") as scratch:
-        col = Collection(str(Path(scratch) / "collection.anki2"))
-        try:
-            def import_package(path: Path, merge: bool):
-                request = ImportAnkiPackageRequest(
-                    package_path=str(path.resolve()), options=ImportAnkiPackageOptions(merge_notetypes=merge))
-                try:
-                    return col.import_anki_package(request).log
-                except Exception as error:  # the engine's own errors: a damaged or foreign file
-                    raise BuildError(f"{path}: Anki cannot import it: {error}") from error
-
-            import_package(old, False)
-            before = _note_type_times(col)
-            log = import_package(new, merge_note_types)
-            col.close()
-            col = Collection(str(Path(scratch) / "collection.anki2"))  # note types are cached in Python
-            after = _note_type_times(col)
-        finally:
-            col.close()
+    with scratch_collection("check-upgrade") as col:
+        import_package(col, old)
+        before = note_type_times(col)
+        log = import_package(col, new, merge_note_types)
+        after = note_type_times(col)
     return Upgrade(
         new=len(log.new),
         updated=len(log.updated),
@@ -71,8 +46,3 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgra
         note_types_updated=sum(after.get(ntid, mtime) != mtime for ntid, mtime in before.items()),
         note_types_duplicated=len(set(after) - set(before)),
     )
-
-
-def _note_type_times(col) -> dict[int, int]:
-    """Every note type's modification time, by id."""
-    return {entry.id: col.models.get(entry.id)["mod"] for entry in col.models.all_names_and_ids()}
