@@ -20,6 +20,10 @@ templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
+out_option = click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+    show_default=True, help="Directory to write to.")
+
 
 def report_warnings(result: Build) -> None:
     for warning in result.warnings:
@@ -35,13 +39,15 @@ def cli() -> None:
 @cli.command()
 @source_option
 @templates_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Directory the .apkg is written to.")
+@out_option
 @click.option("--locked", is_flag=True,
               help="Fail instead of updating source/deck.lock (for CI and releases).")
-def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool) -> None:
+@click.option("--audio/--no-audio", default=None,
+              help="Record terms and examples with espeak-ng instead of Anki's own voices [default: deck.yaml's "
+                   "`audio`, else no].")
+def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, audio: bool | None) -> None:
     """Validate the sources and write dist/<slug>-<version>.apkg."""
-    result = build_deck(source_dir, templates_dir, out_dir, locked=locked)
+    result = build_deck(source_dir, templates_dir, out_dir, locked=locked, audio=audio)
     report_warnings(result)
     click.echo(f"wrote {out_dir / package_name(result.deck.manifest)}")
 
@@ -59,11 +65,10 @@ def validate(source_dir: Path, templates_dir: Path) -> None:
 @cli.command()
 @source_option
 @templates_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Directory the preview/ folder is written to.")
+@out_option
 def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
     """Render every card, light and night, as Anki does, into dist/preview/ (needs `anki`)."""
-    result = prepare(source_dir, templates_dir)
+    result = prepare(source_dir, templates_dir, speech_cache=out_dir / ".speech")
     report_warnings(result)
     click.echo(f"wrote {write_preview(result, templates_dir, out_dir)}")
 

@@ -12,6 +12,7 @@ from .lock import LOCK_NAME, Lock, describe_changes, read_lock, retired_notes, s
 from .package import package_name, write_package
 from .render import Note, NoteType, note_type, render
 from .schema import Deck
+from .speech import Speaker
 from .validate import validate
 
 
@@ -27,22 +28,29 @@ class Build:
     warnings: list[Problem]
 
 
-def prepare(source_dir: Path, templates_dir: Path) -> Build:
-    """Run every stage short of writing: the whole deck, checked and stamped."""
+def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
+            speech_cache: Path = Path("dist", ".speech")) -> Build:
+    """Run every stage short of writing: the whole deck, checked and stamped.
+
+    With `audio` (by default the manifest's), espeak-ng records every term and example,
+    cached in `speech_cache`; without, Anki reads them with its own text-to-speech.
+    """
     manifest_file, reading_files = load(source_dir)
     deck = validate(manifest_file, reading_files, source_dir)
     identified = identify(deck)
     kind = note_type(deck.manifest, templates_dir)
-    notes = [render(item, deck.manifest, source_dir) for item in identified]
+    speaker = Speaker(speech_cache) if (deck.manifest.audio if audio is None else audio) else None
+    notes = [render(item, deck.manifest, source_dir, speaker) for item in identified]
     previous = read_lock(source_dir / LOCK_NAME)
     lock = stamp(previous, deck.manifest, kind, notes, [item.entry.identity for item in identified])
     notes += retired_notes(lock, first_position=len(notes) + 1)
     return Build(deck, kind, notes, lock, previous, renamed_entries(identified, previous, lock))
 
 
-def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False) -> Build:
+def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False,
+          audio: bool | None = None) -> Build:
     """Build the deck's .apkg into `out_dir` and update the lock."""
-    result = prepare(source_dir, templates_dir)
+    result = prepare(source_dir, templates_dir, audio, out_dir / ".speech")
     lock_path = source_dir / LOCK_NAME
     if locked and result.lock != result.previous_lock:
         raise BuildError(

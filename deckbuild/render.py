@@ -18,6 +18,7 @@ from .errors import BuildError, Problem, SourceError, display_path
 from .identify import Identified
 from .load import MEDIA_DIR
 from .schema import GENDERS, PARTS_OF_SPEECH, Entry, Manifest
+from .speech import Speaker
 
 FIELDS = (
     "Term",  # first: Anki sorts and checks duplicates by it
@@ -92,14 +93,19 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     return NoteType(manifest.model_id, manifest.note_type, FIELDS, templates, css)
 
 
-def render(identified: Identified, manifest: Manifest, source_dir: Path) -> Note:
-    """Turn one entry into the fields of its note, in the order of FIELDS."""
+def render(identified: Identified, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None) -> Note:
+    """Turn one entry into the fields of its note, in the order of FIELDS; `speaker` makes audio files."""
     entry = identified.entry
     labels = manifest.labels
     plural = entry.number == "plural"
     match = french.find_in_example(entry.example, entry.form or entry.term) if entry.example else None
     media = {kind: _media_name(kind, getattr(entry, kind), source_dir)
              for kind in ("image", "audio") if getattr(entry, kind)}
+    if speaker is not None:
+        if not entry.audio:  # a recording made by a person beats a synthetic voice
+            media["audio"] = speaker.say(entry.term)
+        if entry.example:
+            media["example_audio"] = speaker.say(entry.example)
     values = {
         "Term": html.escape(entry.term),
         "Definite": html.escape(french.definite_article(entry.term, entry.gender, plural, entry.aspirated_h))
@@ -117,7 +123,7 @@ def render(identified: Identified, manifest: Manifest, source_dir: Path) -> Note
         "Notes": markup(entry.notes),
         "Image": f'<img src="{html.escape(media["image"][0])}" alt="">' if "image" in media else "",
         "Audio": f"[sound:{media['audio'][0]}]" if "audio" in media else "",
-        "ExampleAudio": "",
+        "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
         "Source": html.escape(entry.source),
     }
     return Note(identified.guid, tuple(values[name] for name in FIELDS), entry.tags, identified.position,

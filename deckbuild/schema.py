@@ -80,6 +80,7 @@ MANIFEST_KEYS = (
     Key("note_type", "text", "Name of the note type in Anki (default: `<name> vocabulary`).",
         max_length=200),
     Key("labels", "labels", "Card labels in the learner's language, overriding the defaults."),
+    Key("audio", "flag", "`true`: record terms and examples with espeak-ng at build time, not Anki's voices."),
 )
 
 FILE_KEYS = (
@@ -141,6 +142,7 @@ class Manifest:
     description: str = ""
     slug: str = ""
     note_type: str = ""
+    audio: bool = False
     labels: MappingProxyType = field(default_factory=lambda: DEFAULT_LABELS)
 
     @property

@@ -1,0 +1,111 @@
+"""Pictures and sound: recorded files from source/media/, and `build --audio` with espeak-ng."""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from pathlib import Path
+
+import anki.collection  # noqa: F401  (anki.sound needs the collection module loaded first)
+import pytest
+from anki.sound import SoundOrVideoTag, TTSTag
+from PIL import Image
+
+from deckbuild.lock import read_lock
+from deckbuild.render import FIELDS
+from tests.test_updates import PACKAGE, edit
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                  reason="espeak-ng is not installed (apt-get install espeak-ng); .ci/run installs it")
+
+
+def make_media(project: Path, colour=(200, 30, 80)) -> None:
+    media = project / "source" / "media"
+    media.mkdir(exist_ok=True)
+    Image.new("RGB", (40, 30), colour).save(media / "coqueluche.png")
+    with wave.open(str(media / "coqueluche.wav"), "wb") as recording:
+        recording.setnchannels(1)
+        recording.setsampwidth(2)
+        recording.setframerate(8000)
+        recording.writeframes(b"\x00\x01" * 800)
+
+
+@pytest.fixture
+def with_media(project):
+    make_media(project)
+    edit("source/hangzhou.yaml", "  - term: coqueluche\n",
+         "  - term: coqueluche\n    image: coqueluche.png\n    audio: coqueluche.wav\n")
+    return project
+
+
+def test_pictures_and_recordings_are_packaged_shown_and_played(cli, with_media, collection):
+    assert cli("build").exit_code == 0
+    collection.import_package(PACKAGE)
+
+    note = collection.note("coqueluche")
+    image_name = note["Image"].split('"')[1]
+    sound_name = note["Audio"].removeprefix("[sound:").removesuffix("]")
+    assert image_name.startswith("coqueluche-") and image_name.endswith(".png")
+    assert sound_name.startswith("coqueluche-") and sound_name.endswith(".wav")
+    media_dir = Path(collection.col.media.dir())
+    assert (media_dir / image_name).read_bytes() == (with_media / "source/media/coqueluche.png").read_bytes()
+    assert (media_dir / sound_name).read_bytes() == (with_media / "source/media/coqueluche.wav").read_bytes()
+
+    card = collection.cards_of("coqueluche")["Recognition"]
+    assert f'<img src="{image_name}" alt="">' in card.answer()
+    term_sound, example_sound = card.answer_av_tags()
+    assert term_sound == SoundOrVideoTag(filename=sound_name), "the recording replaces text-to-speech"
+    assert isinstance(example_sound, TTSTag) and example_sound.lang == "fr_FR"
+    other = collection.cards_of("gratin")["Recognition"].answer_av_tags()
+    assert isinstance(other[0], TTSTag) and other[0].field_text == "gratin"
+
+
+def test_a_changed_picture_arrives_under_a_new_name(cli, with_media, collection):
+    assert cli("build").exit_code == 0
+    collection.import_package(PACKAGE)
+    old_name = collection.note("coqueluche")["Image"]
+    make_media(with_media, colour=(20, 160, 90))
+    assert cli("build").exit_code == 0
+
+    log = collection.import_package(PACKAGE)
+
+    assert [n.fields[0] for n in log.updated] == ["coqueluche"]
+    new_name = collection.note("coqueluche")["Image"].split('"')[1]
+    assert collection.note("coqueluche")["Image"] != old_name
+    shown = Image.open(Path(collection.col.media.dir()) / new_name).convert("RGB").getpixel((0, 0))
+    assert shown == (20, 160, 90)
+
+
+@needs_espeak
+def test_build_audio_records_every_term_and_example_with_espeak(cli, with_media, collection):
+    result = cli("build", "--audio")
+    assert result.exit_code == 0, result.output
+    collection.import_package(PACKAGE)
+
+    media_dir = Path(collection.col.media.dir())
+    gratin = collection.cards_of("gratin")["Recognition"].answer_av_tags()
+    assert [type(tag) for tag in gratin] == [SoundOrVideoTag, SoundOrVideoTag]
+    for tag in gratin:
+        assert tag.filename.startswith("tts-") and (media_dir / tag.filename).read_bytes()[:4] == b"RIFF"
+    assert collection.note("coqueluche")["Audio"].startswith("[sound:coqueluche-"), "recordings still win"
+    assert collection.note("virer")["ExampleAudio"] == "", "no example, nothing to read"
+
+
+@needs_espeak
+def test_audio_can_be_the_decks_setting(cli, project):
+    edit("source/deck.yaml", "slug: lexique\n", "slug: lexique\naudio: true\n")
+    assert cli("build").exit_code == 0
+    audio = FIELDS.index("Audio")
+    notes = read_lock(Path("source/deck.lock")).notes.values()
+    assert all(stamp.fields[audio].startswith("[sound:tts-") for stamp in notes)
+
+
+def test_build_audio_without_espeak_says_how_to_get_it(cli, monkeypatch, project):
+    monkeypatch.setenv("PATH", str(project / "no-programs-here"))
+    result = cli("build", "--audio")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --audio needs espeak-ng, which is not installed: `apt-get install espeak-ng` on Debian or "
+        "Ubuntu, `brew install espeak-ng` on macOS; or build without --audio, and Anki reads the cards with "
+        "its own voices\n")
+    assert not (project / "dist" / "lexique-1.0.0.apkg").exists()
