@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: build test lint check clean
+.PHONY: build test lint check clean preview release release-check previous-release publish system-packages
 
 build: $(VENV)/.runtime
 	$(BIN)/python build.py build
@@ -16,6 +17,38 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 check: lint test
+
+preview: $(VENV)/.dev
+	$(BIN)/python build.py preview
+
+# Releases. `make release VERSION=X.Y.Z` updates deck.yaml, the lock and CHANGELOG.md;
+# commit, tag vX.Y.Z and push the tag: .github/workflows/release.yml does the rest,
+# with the targets below. `make release-check` runs its checks locally.
+release: $(VENV)/.dev
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z" >&2; exit 2; }
+	$(BIN)/python build.py bump "$(VERSION)"
+
+release-check: $(VENV)/.dev
+	$(BIN)/python build.py release-check $(if $(TAG),--tag "$(TAG)") \
+		$(if $(wildcard dist/previous/*.apkg),--previous "$(firstword $(wildcard dist/previous/*.apkg))")
+
+previous-release:
+	@previous=$$(git tag --list 'v*' --sort=-v:refname | grep -vx "$(TAG)" | head -n 1); \
+	if [ -n "$$previous" ]; then \
+		mkdir -p dist/previous && gh release download "$$previous" --pattern '*.apkg' --dir dist/previous --clobber; \
+	else echo "no earlier release"; fi
+
+publish:
+	gh release create "$(TAG)" dist/release/*.apkg dist/release/*.sha256 \
+		--title "$(TAG)" --notes-file dist/release/notes.md --verify-tag
+
+# Chromium (or the Google Chrome of GitHub's runners), CJK fonts and espeak-ng: the tests that
+# need them are skipped without them. Debian's package names; run as root or with sudo.
+system-packages:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		fonts-noto-cjk espeak-ng \
+		$(if $(shell command -v chromium || command -v google-chrome),,chromium)
 
 clean:
 	rm -rf $(VENV) dist/*.apkg dist/preview .pytest_cache .ruff_cache .hypothesis

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from deckbuild import __version__
+from deckbuild import __version__, release
 from deckbuild.errors import BuildError
 from deckbuild.package import package_name
 from deckbuild.pipeline import Build, prepare
@@ -85,6 +85,43 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool) -> None:
     if not upgrade.safe:
         raise BuildError("learners would lose updates: notes that conflict stop updating, and a duplicated "
                          "note type splits their collection; see the README, \"Updating the deck\"")
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new", default="source")
+@source_option
+def changelog(old: str, new: str, source_dir: Path) -> None:
+    """Print in Markdown what changed from OLD to NEW: each a git ref, an .apkg, or a source directory."""
+    before, after = release.load_snapshot(old, source_dir), release.load_snapshot(new, source_dir)
+    click.echo(release.changelog(before, after, "<slug>::removed").rstrip())
+
+
+@cli.command()
+@click.argument("version")
+@source_option
+@templates_option
+@out_option
+@click.option("--changelog", "changelog_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("CHANGELOG.md"), show_default=True, help="The changelog to add the release notes to.")
+def bump(version: str, source_dir: Path, templates_dir: Path, out_dir: Path, changelog_path: Path) -> None:
+    """Make VERSION the next release: deck.yaml, the lock and the changelog, checked against the last one."""
+    section = release.bump(source_dir, templates_dir, out_dir, version, changelog_path)
+    click.echo(section.rstrip())
+    click.echo(f"\nnext: commit source/ and {changelog_path}, then tag v{version} and push the tag")
+
+
+@cli.command("release-check")
+@source_option
+@templates_option
+@out_option
+@click.option("--tag", help="The tag being released (vX.Y.Z); it must match the version.")
+@click.option("--previous", type=click.Path(dir_okay=False, path_type=Path),
+              help="The last release's .apkg (default: rebuilt from its git tag).")
+def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str | None,
+                  previous: Path | None) -> None:
+    """Check that this commit can be released and lay the release out in dist/release/."""
+    click.echo(release.release_check(source_dir, templates_dir, out_dir, tag, previous))
 
 
 if __name__ == "__main__":

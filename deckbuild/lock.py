@@ -7,8 +7,8 @@ move forward exactly when its content changed, and stay put otherwise. The lock,
 per note its fields, tags, a hash of them and its times. The build reads the clock
 (or SOURCE_DATE_EPOCH) only for what is new or changed, so an unchanged source
 builds the same bytes; and an entry deleted from the source keeps shipping from the
-lock, tagged `<slug>::removed`, until the next major version (unless no released
-version had it: a note added and removed within one version is simply dropped).
+lock, tagged `<slug>::removed`, until the next major version (unless no release had
+it: a note added and removed between two releases is simply dropped).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ class NoteStamp:
     """What the deck last shipped as one note: its identity, content, hash and times (seconds)."""
 
     identity: str
-    since: str  # the deck version that first shipped it
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     hash: str
     added: int
     modified: int
+    released: str = ""  # the first release that shipped it; empty until a release does
     removed: bool = False  # its entry left the source; it ships tagged until the next major version
 
 
@@ -59,14 +59,18 @@ class Lock:
     major: int = 0
     note_type: NoteTypeStamp | None = None
     notes: dict[str, NoteStamp] = field(default_factory=dict)  # by GUID
+    released: str = ""  # the last version released from this lock (see mark_released)
 
 
 def read_lock(path: Path) -> Lock:
     """Read the lock at `path`; an absent lock is an empty one (the first build)."""
-    if not path.exists():
-        return Lock()
+    return parse_lock(path.read_text(encoding="utf-8"), display_path(path)) if path.exists() else Lock()
+
+
+def parse_lock(text: str, name: str) -> Lock:
+    """Parse the text of a lock; `name` says where it came from, in messages."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
         if data.get("format") != _FORMAT:
             raise ValueError(f"expected format {_FORMAT}, found {data.get('format')!r}")
         note_type = NoteTypeStamp(**data["note_type"]) if data.get("note_type") else None
@@ -74,11 +78,10 @@ def read_lock(path: Path) -> Lock:
             guid: NoteStamp(**{**stamp, "fields": tuple(stamp["fields"]), "tags": tuple(stamp["tags"])})
             for guid, stamp in data["notes"].items()
         }
-        return Lock(int(data["major"]), note_type, notes)
+        return Lock(int(data["major"]), note_type, notes, data["released"])
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise BuildError(
-            f"{display_path(path)}: the lock file is damaged ({error}); "
-            f"restore it with `git checkout -- {display_path(path)}`"
+            f"{name}: the lock file is damaged ({error}); restore it with `git checkout -- {name}`"
         ) from error
 
 
@@ -90,7 +93,8 @@ def write_lock(path: Path, lock: Lock) -> None:
         for guid, stamp in sorted(lock.notes.items())
     ]
     text = (
-        f'{{\n "format": {_FORMAT},\n "major": {lock.major},\n "note_type": {note_type},\n "notes": {{\n'
+        f'{{\n "format": {_FORMAT},\n "major": {lock.major},\n "released": {json.dumps(lock.released)},\n'
+        f' "note_type": {note_type},\n "notes": {{\n'
         + ",\n".join(lines)
         + "\n }\n}\n"
     )
@@ -105,15 +109,21 @@ def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note]
     new_type = _stamp_note_type(lock.note_type, note_type, manifest, clock)
     stamps: dict[str, NoteStamp] = {}
     for note, identity in zip(notes, identities, strict=True):
-        old = lock.notes.get(note.guid)
-        stamps[note.guid] = _stamp_note(old, identity, note.fields, note.tags, manifest.version, clock)
+        stamps[note.guid] = _stamp_note(lock.notes.get(note.guid), identity, note.fields, note.tags, clock)
     removed_tag = f"{manifest.slug}::removed"
     for guid, old in lock.notes.items():
-        if guid in stamps or (major_bump and old.removed) or old.since == manifest.version:
+        if guid in stamps or (major_bump and old.removed) or not old.released:
             continue  # a major version drops what was removed before it; no learner has an unreleased note
         tags = old.tags if old.removed else (*old.tags, removed_tag)
-        stamps[guid] = replace(_stamp_note(old, old.identity, old.fields, tags, old.since, clock), removed=True)
-    return Lock(manifest.major, new_type, stamps)
+        stamps[guid] = replace(_stamp_note(old, old.identity, old.fields, tags, clock), removed=True)
+    return Lock(manifest.major, new_type, stamps, lock.released)
+
+
+def mark_released(lock: Lock, version: str) -> Lock:
+    """Record that `version` is released: every note it ships now has learners who keep it."""
+    notes = {guid: stamp if stamp.released else replace(stamp, released=version)
+             for guid, stamp in lock.notes.items()}
+    return replace(lock, notes=notes, released=version)
 
 
 def retired_notes(lock: Lock, first_position: int) -> list[Note]:
@@ -135,15 +145,15 @@ def describe_changes(old: Lock, new: Lock) -> str:
     return ", ".join(parts) or "no change"
 
 
-def _stamp_note(old: NoteStamp | None, identity: str, fields, tags, version: str, clock: _Clock) -> NoteStamp:
+def _stamp_note(old: NoteStamp | None, identity: str, fields, tags, clock: _Clock) -> NoteStamp:
     digest = content_hash(fields, tags)
     if old is None:
         now = clock.after(None)
-        return NoteStamp(identity, version, tuple(fields), tuple(tags), digest, now, now)
+        return NoteStamp(identity, tuple(fields), tuple(tags), digest, now, now)
     if old.hash == digest and old.identity == identity and not old.removed:
         return old
     modified = old.modified if old.hash == digest else clock.after(old.modified)
-    return NoteStamp(identity, old.since, tuple(fields), tuple(tags), digest, old.added, modified)
+    return NoteStamp(identity, tuple(fields), tuple(tags), digest, old.added, modified, old.released)
 
 
 def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest,

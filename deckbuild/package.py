@@ -68,7 +68,8 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
         templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in note_type.templates],
         css=note_type.css,
     )
-    description = f"{manifest.description}\n\n{manifest.labels['version']} {manifest.version}".strip()
+    labels = manifest.labels
+    description = f"{manifest.description}\n\n{labels['version']} {manifest.version}\n{labels['updates']}".strip()
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
     note_ids, card_ids = _Ids(), _Ids()
     for note in sorted(notes, key=lambda n: (lock.notes[n.guid].added, n.position)):

@@ -47,6 +47,7 @@ DEFAULT_LABELS = MappingProxyType(
         "production_question": "法語怎麼說?",
         "context_question": "填入空格",
         "version": "版本",
+        "updates": "新版本發布在本牌組的發布頁面;下載後直接匯入,已有的卡片與複習紀錄都會保留。",
     }
 )
 

@@ -1,0 +1,158 @@
+"""Releases: workflows that pass the GitHub schema and zizmor, version rules, changelog, a simulated release."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.test_updates import edit
+
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def test_the_workflows_match_githubs_schema():
+    completed = subprocess.run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+        capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_zizmor_finds_nothing_in_the_workflows():
+    completed = subprocess.run([BIN / "zizmor", "--offline", "--persona=pedantic", ROOT / ".github" / "workflows"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "No findings to report" in completed.stdout
+
+
+def test_every_workflow_step_is_a_make_target():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for workflow in WORKFLOWS:
+        for job in yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"].values():
+            for step in job["steps"]:
+                if "run" in step:
+                    target = re.fullmatch(r"make ([a-z-]+)( [A-Z]+=\"\$[A-Z]+\")?", step["run"].strip())
+                    assert target, step["run"]
+                    assert re.search(rf"^{target.group(1)}:", makefile, flags=re.MULTILINE), target.group(1)
+                else:
+                    assert re.fullmatch(r"actions/[a-z-]+@[0-9a-f]{40}", step["uses"]), "pinned to a commit"
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(project):
+    """The project as a git repository with its code, as a clone of it would be."""
+    shutil.copy(ROOT / "build.py", project / "build.py")
+    shutil.copytree(ROOT / "deckbuild", project / "deckbuild", ignore=shutil.ignore_patterns("__pycache__"))
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "ci@example.org")
+    git("config", "user.name", "CI")
+    git("add", "-A")
+    git("commit", "-q", "-m", "start")
+    return project
+
+
+def release(cli, version: str):
+    result = cli("bump", version)
+    if result.exit_code == 0:
+        git("add", "-A")
+        git("commit", "-q", "-m", f"Release {version}")
+        git("tag", f"v{version}")
+    return result
+
+
+def test_a_simulated_release_of_two_versions(cli, repo):
+    first = release(cli, "1.0.0")
+    assert first.exit_code == 0, first.output
+    check = cli("release-check", "--tag", "v1.0.0")
+    assert check.exit_code == 0, check.output
+    assert sorted(p.name for p in (repo / "dist" / "release").iterdir()) == [
+        "lexique-1.0.0.apkg", "lexique-1.0.0.apkg.sha256", "notes.md"]
+    assert (repo / "dist/release/notes.md").read_text(encoding="utf-8") == "## 1.0.0\n\nFirst release: 22 entries.\n"
+
+    edit("source/hangzhou.yaml", "gloss: 洗錢", "gloss: 洗錢(金融)")
+    with open("source/hangzhou.yaml", "a", encoding="utf-8") as file:
+        file.write("\n  - term: garder\n    pos: transitive-verb\n    gloss: 保持\n")
+
+    too_small = cli("bump", "1.0.1")
+    assert too_small.exit_code == 1
+    assert too_small.stderr == ("error: the changes since 1.0.0 add or remove entries: that needs a minor version, "
+                                "at least 1.1.0; found 1.0.1\n")
+    assert "version: 1.0.0" in Path("source/deck.yaml").read_text(encoding="utf-8"), "nothing was changed"
+
+    assert release(cli, "1.1.0").exit_code == 0
+    check = cli("release-check", "--tag", "v1.1.0")
+    assert check.exit_code == 0, check.output
+    assert "notes: 1 new, 1 updated, 21 unchanged, 0 conflicting\nnote types: 0 updated, 0 duplicated" in check.output
+
+    notes = (repo / "dist/release/notes.md").read_text(encoding="utf-8")
+    assert notes == (
+        "## 1.1.0\n\nSince 1.0.0: 1 added, 1 changed.\n\n"
+        "### Added\n\n- **garder** (v.t.): 保持\n\n"
+        "### Changed\n\n- **blanchiment** (n. 陽性 m.)\n  - Gloss: 洗錢 → 洗錢(金融)\n")
+    changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog.startswith("# Changelog\n\n## 1.1.0\n") and "## 1.0.0\n\nFirst release" in changelog
+
+    between_tags = cli("changelog", "v1.0.0", "v1.1.0")
+    assert between_tags.exit_code == 0 and between_tags.output == notes
+    sha = (repo / "dist/release/lexique-1.1.0.apkg.sha256").read_text(encoding="utf-8")
+    assert sha.endswith("  lexique-1.1.0.apkg\n")
+
+
+def test_release_check_refuses_a_tag_that_is_not_the_version(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    result = cli("release-check", "--tag", "v1.0.1")
+    assert result.exit_code == 1
+    assert result.stderr == ("error: the tag v1.0.1 does not match the version in source/deck.yaml, 1.0.0; "
+                             "tag v1.0.0, or run `make release VERSION=...`\n")
+
+
+def test_release_check_refuses_a_lock_not_marked_released(cli, repo):
+    result = cli("release-check")
+    assert result.exit_code == 1
+    assert "is out of date" in result.stderr, "a fresh checkout without a lock cannot be released"
+    assert cli("build").exit_code == 0
+    result = cli("release-check")
+    assert result.stderr == ("error: source/deck.lock is not marked as released at 1.0.0; run `make release "
+                             "VERSION=1.0.0` and commit what it changes\n")
+
+
+def test_a_schema_change_needs_a_major_version(cli, repo, monkeypatch):
+    import deckbuild.render
+
+    assert release(cli, "1.0.0").exit_code == 0
+    monkeypatch.setattr(deckbuild.render, "CARD_TYPES", ("Recognition", "Production", "Gender"))
+    result = cli("bump", "1.1.0")
+    assert result.exit_code == 1 and "raise `version` in source/deck.yaml to 2.0.0" in result.stderr
+    result = cli("bump", "2.0.0")
+    assert result.exit_code == 0, result.output
+    assert "import this version with **Merge note types**" in result.output
+
+
+def test_changelog_between_two_packages(cli, project):
+    assert cli("build").exit_code == 0
+    shutil.copy("dist/lexique-1.0.0.apkg", "old-1.0.0.apkg")
+    edit("source/hangzhou.yaml", "  - term: privé\n", "  - term: privé\n    notes: 反義詞 *public*\n")
+    edit("source/deck.yaml", "version: 1.0.0", "version: 1.0.1")
+    assert cli("build").exit_code == 0
+    result = cli("changelog", "old-1.0.0.apkg", "dist/lexique-1.0.1.apkg")
+    assert result.exit_code == 0
+    assert result.output == ("## 1.0.1\n\nSince 1.0.0: 1 changed.\n\n### Changed\n\n"
+                             "- **privé** (adj.)\n  - Notes: (empty) → 反義詞 public\n")
+
+
+def test_the_deck_says_its_version_and_where_updates_come_from(cli, project, collection):
+    assert cli("build").exit_code == 0
+    collection.import_package(project / "dist" / "lexique-1.0.0.apkg")
+    description = collection.col.decks.by_name("法語詞彙 Lexique")["desc"]
+    assert "版本 1.0.0" in description and "發布頁面" in description and "http" not in description
