@@ -51,7 +51,7 @@ system-packages:
 		$(if $(shell command -v chromium || command -v google-chrome),,chromium)
 
 clean:
-	rm -rf $(VENV) dist/*.apkg dist/preview .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) dist/*.apkg dist/preview dist/release dist/previous .cache .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 $(VENV)/bin/python:

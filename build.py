@@ -7,8 +7,7 @@ import click
 
 from deckbuild import __version__, release
 from deckbuild.errors import BuildError
-from deckbuild.package import package_name
-from deckbuild.pipeline import Build, prepare
+from deckbuild.pipeline import CACHE_DIR, Build, prepare
 from deckbuild.pipeline import build as build_deck
 from deckbuild.preview import write_preview
 from deckbuild.upgrade import check_upgrade as run_check_upgrade
@@ -47,9 +46,12 @@ def cli() -> None:
                    "`audio`, else no].")
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, audio: bool | None) -> None:
     """Validate the sources and write dist/<slug>-<version>.apkg."""
-    result = build_deck(source_dir, templates_dir, out_dir, locked=locked, audio=audio)
-    report_warnings(result)
-    click.echo(f"wrote {out_dir / package_name(result.deck.manifest)}")
+    package, result = build_deck(source_dir, templates_dir, out_dir, locked=locked, audio=audio)
+    if result is None:
+        click.echo(f"up to date: {package}")
+    else:
+        report_warnings(result)
+        click.echo(f"wrote {package}")
 
 
 @cli.command()
@@ -57,7 +59,7 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, au
 @templates_option
 def validate(source_dir: Path, templates_dir: Path) -> None:
     """Check the sources and templates without writing anything."""
-    result = prepare(source_dir, templates_dir)
+    result = prepare(source_dir, templates_dir, audio=False)
     report_warnings(result)
     click.echo(f"ok: {len(result.notes)} entries in {result.deck.manifest.name} {result.deck.manifest.version}")
 
@@ -68,7 +70,7 @@ def validate(source_dir: Path, templates_dir: Path) -> None:
 @out_option
 def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
     """Render every card, light and night, as Anki does, into dist/preview/ (needs `anki`)."""
-    result = prepare(source_dir, templates_dir, speech_cache=out_dir / ".speech")
+    result = prepare(source_dir, templates_dir, cache_dir=CACHE_DIR)
     report_warnings(result)
     click.echo(f"wrote {write_preview(result, templates_dir, out_dir)}")
 

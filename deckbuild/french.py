@@ -55,9 +55,32 @@ def find_in_example(example: str, words: str) -> tuple[int, int] | None:
     The match starts at a word boundary and runs to the end of the word, so that
     `talent` finds `talents` and `prêt` finds `prêts`; apostrophes ' and ’ are the same.
     """
-    parts = [re.escape(part) for part in words.split()]
-    if not parts:
+    words = " ".join(words.split())
+    if not words:
         return None
-    pattern = re.sub("['’]", "['’]", r"\s+".join(parts))
+    haystack, needle = example.translate(_APOSTROPHE).lower(), words.translate(_APOSTROPHE).lower()
+    if len(haystack) != len(example) or len(needle) != len(words) or _ODD_SPACE.search(example):
+        return _find_by_pattern(example, words)  # lower() changed a length, or spaces differ: rare
+    start = haystack.find(needle)
+    while start != -1:
+        if start == 0 or not _is_word(haystack[start - 1]):
+            end = start + len(needle)
+            while end < len(haystack) and _is_word(haystack[end]):
+                end += 1
+            return start, end
+        start = haystack.find(needle, start + 1)
+    return None
+
+
+_APOSTROPHE = str.maketrans("'", "’")
+_ODD_SPACE = re.compile(r"\s(?<! )|  ")
+
+
+def _is_word(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+def _find_by_pattern(example: str, words: str) -> tuple[int, int] | None:
+    pattern = re.sub("['’]", "['’]", r"\s+".join(re.escape(part) for part in words.split()))
     match = re.search(rf"(?<!\w){pattern}\w*", example, flags=re.IGNORECASE)
     return match.span() if match else None

@@ -9,25 +9,15 @@ the entry's identity: its `id` if it has one, else its term and part of speech.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import genanki
 
-from .errors import Problem, SourceError
-from .schema import Deck, Entry
+from .errors import Problem
+from .schema import Entry
 
 if TYPE_CHECKING:
     from .lock import Lock
-
-
-@dataclass(frozen=True)
-class Identified:
-    """An entry with its note GUID and its position in source order (from 1)."""
-
-    entry: Entry
-    guid: str
-    position: int
 
 
 def note_guid(deck_id: int, entry: Entry) -> str:
@@ -35,37 +25,33 @@ def note_guid(deck_id: int, entry: Entry) -> str:
     return genanki.guid_for(deck_id, entry.identity)
 
 
-def identify(deck: Deck) -> list[Identified]:
-    """Return every entry with its GUID, or raise SourceError if two entries share an identity."""
+def duplicate_identities(entries: list[Entry]) -> list[Problem]:
+    """Return a problem for each entry whose identity an earlier entry already has."""
     first: dict[str, Entry] = {}
     problems = []
-    for entry in deck.entries:
+    for entry in entries:
         earlier = first.setdefault(entry.identity, entry)
         if earlier is not entry:
             what = f"id '{entry.id}'" if entry.id else f"term '{entry.term}' with pos '{entry.pos}'"
             problems.append(Problem(entry.where.path, entry.where.line, entry.where.column, (
                 f"entry '{entry.term}': the {what} is already the identity of the entry at {earlier.where}; "
                 "merge the two, or give one an 'id' if they are different words")))
-    if problems:
-        raise SourceError(problems)
-    return [Identified(entry, note_guid(deck.manifest.deck_id, entry), position)
-            for position, entry in enumerate(deck.entries, start=1)]
+    return problems
 
 
-def renamed_entries(identified: list[Identified], previous: Lock, lock: Lock) -> list[Problem]:
+def renamed_entries(entries: list[Entry], guids: list[str], previous: Lock, lock: Lock) -> list[Problem]:
     """Warn where an entry is new while a similar one left the source: likely a corrected spelling."""
     gone = [stamp.identity for guid, stamp in lock.notes.items()
             if stamp.removed and not previous.notes.get(guid, stamp).removed]
     warnings = []
-    for item in identified:
-        if item.guid in previous.notes or not gone:
+    for entry, guid in zip(entries, guids, strict=True):
+        if guid in previous.notes or not gone:
             continue
-        term = item.entry.identity.split("|")[0]
+        term = entry.identity.split("|")[0]
         close = difflib.get_close_matches(term, [identity.split("|")[0] for identity in gone], n=1, cutoff=0.75)
         if close:
             old = next(identity for identity in gone if identity.split("|")[0] == close[0])
-            where = item.entry.where
-            warnings.append(Problem(where.path, where.line, where.column, (
-                f"warning: entry '{item.entry.term}' is new, and '{old}' left the source in the same change; "
+            warnings.append(Problem(entry.where.path, entry.where.line, entry.where.column, (
+                f"warning: entry '{entry.term}' is new, and '{old}' left the source in the same change; "
                 f"if it is the same word corrected, add `id: \"{old}\"` to it to keep learners' review history")))
     return warnings

@@ -89,7 +89,7 @@ def write_lock(path: Path, lock: Lock) -> None:
     """Write the lock with one note per line, sorted by GUID, so that its diffs are readable."""
     note_type = json.dumps(asdict(lock.note_type), ensure_ascii=False, sort_keys=True)
     lines = [
-        f"  {json.dumps(guid)}: {json.dumps(asdict(stamp), ensure_ascii=False)}"
+        f"  {json.dumps(guid)}: {json.dumps(stamp.__dict__, ensure_ascii=False)}"
         for guid, stamp in sorted(lock.notes.items())
     ]
     text = (
@@ -129,7 +129,7 @@ def mark_released(lock: Lock, version: str) -> Lock:
 def retired_notes(lock: Lock, first_position: int) -> list[Note]:
     """Return the notes the lock still ships for entries removed from the source."""
     retired = sorted((stamp.added, guid) for guid, stamp in lock.notes.items() if stamp.removed)
-    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, position)
+    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, position=position)
             for position, (_, guid) in enumerate(retired, start=first_position)]
 
 

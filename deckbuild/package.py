@@ -1,10 +1,11 @@
 """Stage 6, package: write the .apkg with genanki, byte for byte the same for the same input.
 
-genanki alone stamps every note and card with one build time, numbers them from it
-and zips with the wall clock. Here each note carries the times the lock gives it,
-ids follow from those times, and the zip has fixed dates and a fixed order. The file
-is written beside its destination and renamed over it, so an interrupted build leaves
-the previous package whole.
+genanki writes the collection's schema, note type and deck. Notes and cards are
+written here, in two batched inserts (faster than genanki's row by row): genanki would
+stamp every note and card with one build time, number them from it and zip with the
+wall clock. Here each note carries the times the lock gives it, ids follow from those
+times, and the zip has fixed dates and a fixed order. The file is written beside its
+destination and renamed over it, so an interrupted build leaves the previous package whole.
 """
 
 from __future__ import annotations
@@ -36,25 +37,6 @@ class _Ids:
         return self.last
 
 
-class _AnkiNote(genanki.Note):
-    """A genanki note whose id, modification time and card ids come from the lock."""
-
-    def __init__(self, model: genanki.Model, note: Note, note_id: int, mod: int, card_ids: _Ids):
-        super().__init__(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid,
-                         due=note.position)
-        self.note_id, self.mod, self.card_ids = note_id, mod, card_ids
-
-    def write_to_db(self, cursor, timestamp, deck_id, id_gen) -> None:
-        self._check_number_model_fields_matches_num_fields()
-        cursor.execute("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", (
-            self.note_id, self.guid, self.model.model_id, self.mod, -1, self._format_tags(),
-            self._format_fields(), self.sort_field, 0, 0, ""))
-        added_ms = self.note_id
-        for card in self.cards:
-            card.write_to_db(cursor, self.mod, deck_id, self.note_id,
-                             iter([self.card_ids.next(added_ms)]), self.due)
-
-
 def package_name(manifest: Manifest) -> str:
     """Return the file name of the deck's package: <slug>-<version>.apkg."""
     return f"{manifest.slug}-{manifest.version}.apkg"
@@ -71,17 +53,17 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
     labels = manifest.labels
     description = f"{manifest.description}\n\n{labels['version']} {manifest.version}\n{labels['updates']}".strip()
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
-    note_ids, card_ids = _Ids(), _Ids()
-    for note in sorted(notes, key=lambda n: (lock.notes[n.guid].added, n.position)):
-        stamp = lock.notes[note.guid]
-        deck.add_note(_AnkiNote(model, note, note_ids.next(stamp.added * 1000), stamp.modified, card_ids))
-    deck.notes.sort(key=lambda n: n.due)
+    deck.add_model(model)
     media = sorted({name: file for note in notes for name, file in note.media}.items())
     with tempfile.TemporaryDirectory(prefix="deckbuild-") as scratch:
         database = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(database)
         try:
-            genanki.Package(deck).write_to_db(connection.cursor(), lock.note_type.modified, iter(()))
+            cursor = connection.cursor()
+            genanki.Package(deck).write_to_db(cursor, lock.note_type.modified, iter(()))
+            note_rows, card_rows = _rows(model, manifest.deck_id, notes, lock)
+            cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+            cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
             connection.commit()
         finally:
             connection.close()
@@ -90,6 +72,27 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
             _add(archive, "media", json.dumps({str(i): name for i, (name, _) in enumerate(media)}).encode())
             for index, (_, file) in enumerate(media):
                 _add(archive, str(index), file.read_bytes())
+
+
+def _rows(model: genanki.Model, deck_id: int, notes: list[Note], lock: Lock) -> tuple[list, list]:
+    """The notes and cards tables: ids from the times the lock gives, cards in source order.
+
+    Ids are handed out in the order the notes were added, so that each id says when its
+    note first appeared (Anki's "Added" date); `due` keeps new cards in source order.
+    """
+    note_ids, card_ids = _Ids(), _Ids()
+    note_rows, card_rows = [], []
+    for note in sorted(notes, key=lambda n: (lock.notes[n.guid].added, n.position)):
+        stamp = lock.notes[note.guid]
+        note_id = note_ids.next(stamp.added * 1000)
+        fields = list(note.fields)
+        note_rows.append((note_id, note.guid, model.model_id, stamp.modified, -1, f" {' '.join(note.tags)} ",
+                          "\x1f".join(fields), fields[0], 0, 0, ""))
+        for card in genanki.Note(model=model, fields=fields).cards:  # genanki decides which cards exist
+            card_rows.append((card_ids.next(note_id), note_id, deck_id, card.ord, stamp.modified, -1,
+                              0, 0, note.position, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+    note_rows.sort(key=lambda row: row[0])
+    return note_rows, card_rows
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:

@@ -217,7 +217,7 @@ def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, cha
         raise BuildError(f"{manifest_path}: expected one 'version:' line to update, found {count}")
     manifest_path.write_text(updated, encoding="utf-8")
     try:
-        result = build(source_dir, templates_dir, out_dir)
+        _, result = build(source_dir, templates_dir, out_dir, force=True)
         current = snapshot_of_lock(result.lock, version)
         previous = load_snapshot(f"v{previous_version}", source_dir) if previous_version else None
         if previous is not None:
@@ -236,7 +236,7 @@ def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, cha
 def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str | None,
                   previous_package: Path | None) -> str:
     """Check that this commit can be released, and lay out dist/release/; return what was checked."""
-    result = build(source_dir, templates_dir, out_dir, locked=True)
+    _, result = build(source_dir, templates_dir, out_dir, locked=True, force=True)
     manifest = result.deck.manifest
     report = [f"built {out_dir / package_name(manifest)} from the lock"]
     if tag is not None and tag != f"v{manifest.version}":

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from . import french
 from .errors import BuildError, Problem, SourceError, display_path
-from .identify import Identified
 from .load import MEDIA_DIR
 from .schema import GENDERS, PARTS_OF_SPEECH, Entry, Manifest
 from .speech import Speaker
@@ -66,7 +65,7 @@ class Note:
     guid: str
     fields: tuple[str, ...]
     tags: tuple[str, ...]
-    position: int
+    position: int = 0  # in source order, from 1: new cards come in this order
     media: tuple[tuple[str, Path], ...] = ()  # (name in the package, file on disk)
 
 
@@ -93,9 +92,8 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     return NoteType(manifest.model_id, manifest.note_type, FIELDS, templates, css)
 
 
-def render(identified: Identified, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None) -> Note:
+def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None) -> Note:
     """Turn one entry into the fields of its note, in the order of FIELDS; `speaker` makes audio files."""
-    entry = identified.entry
     labels = manifest.labels
     plural = entry.number == "plural"
     match = french.find_in_example(entry.example, entry.form or entry.term) if entry.example else None
@@ -126,15 +124,18 @@ def render(identified: Identified, manifest: Manifest, source_dir: Path, speaker
         "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
         "Source": html.escape(entry.source),
     }
-    return Note(identified.guid, tuple(values[name] for name in FIELDS), entry.tags, identified.position,
-                tuple(media.values()))
+    return Note(guid, tuple(values[name] for name in FIELDS), entry.tags, media=tuple(media.values()))
+
+
+_BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
+_ITALIC = re.compile(r"\*(\S(?:.*?\S)?)\*")
 
 
 def markup(text: str) -> str:
     """Turn the source's small markup into HTML: **bold**, *italic*, line breaks; escape the rest."""
     escaped = html.escape(text)
-    escaped = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<b>\1</b>", escaped)
-    escaped = re.sub(r"\*(\S(?:.*?\S)?)\*", r"<i>\1</i>", escaped)
+    if "*" in escaped:
+        escaped = _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", escaped))
     return escaped.replace("\n", "<br>")
 
 

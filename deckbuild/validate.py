@@ -12,11 +12,9 @@ import unicodedata
 from pathlib import Path
 from types import MappingProxyType
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from . import french
-from .errors import Problem, SourceError
-from .load import MEDIA_DIR, SourceFile
+from .errors import Problem
+from .load import MEDIA_DIR, Mapping, Node, Scalar, Sequence, SourceFile
 from .schema import (
     ANKI_ID_MAX,
     DEFAULT_LABELS,
@@ -24,7 +22,6 @@ from .schema import (
     FILE_KEYS,
     MANIFEST_KEYS,
     TAG_PATTERN,
-    Deck,
     Entry,
     Key,
     Location,
@@ -35,7 +32,6 @@ _MEDIA_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg"),
     "audio": (".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"),
 }
-_NULL = "tag:yaml.org,2002:null"
 
 
 class _File:
@@ -46,7 +42,7 @@ class _File:
         self.problems = problems
 
     def where(self, node: Node) -> Location:
-        return Location(self.source.name, node.start_mark.line + 1, node.start_mark.column + 1)
+        return Location(self.source.name, node.line, node.column)
 
     def report(self, node: Node, message: str) -> None:
         at = self.where(node)
@@ -54,12 +50,12 @@ class _File:
 
     def mapping(self, node: Node, keys: tuple[Key, ...], what: str) -> dict[str, tuple[object, Node]] | None:
         """Check a mapping's keys and values; return the good values by key name."""
-        if not isinstance(node, MappingNode):
+        if not isinstance(node, Mapping):
             self.report(node, f"{what}: expected a mapping of 'key: value' lines, found {_found(node)}")
             return None
         by_name = {key.name: key for key in keys}
         values: dict[str, tuple[object, Node]] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in node.pairs:
             name = key_node.value
             key = by_name.get(name)
             if key is None:
@@ -75,8 +71,8 @@ class _File:
         return values
 
     @staticmethod
-    def _has_key(node: MappingNode, name: str) -> bool:
-        return any(k.value == name for k, _ in node.value)
+    def _has_key(node: Mapping, name: str) -> bool:
+        return any(k.value == name for k, _ in node.pairs)
 
     def value(self, key: Key, node: Node, what: str) -> object | None:
         """Convert one value by the kind of its key; report and return None when it is wrong."""
@@ -84,10 +80,10 @@ class _File:
             return self.sequence(key, node, what)
         if key.kind == "labels":
             return self.labels(node, what)
-        if not isinstance(node, ScalarNode):
+        if not isinstance(node, Scalar):
             self.report(node, f"{what}: expected {_expected(key)}, found {_found(node)}")
             return None
-        text = "" if node.tag == _NULL else unicodedata.normalize("NFC", node.value).strip()
+        text = "" if node.is_null else unicodedata.normalize("NFC", node.value).strip()
         if not text:
             if key.required:
                 self.report(node, f"{what}: expected {_expected(key)}, found an empty value")
@@ -112,22 +108,22 @@ class _File:
             return None
         return text
 
-    def integer(self, text: str, node: ScalarNode, what: str) -> int | None:
-        if node.tag != "tag:yaml.org,2002:int" or not text.isdigit() or not 0 < int(text) <= ANKI_ID_MAX:
+    def integer(self, text: str, node: Scalar, what: str) -> int | None:
+        if not node.is_integer or not text.isdigit() or not 0 < int(text) <= ANKI_ID_MAX:
             self.report(node, f"{what}: expected a whole number between 1 and 2^63-1, found '{_clip(text)}'")
             return None
         return int(text)
 
     def sequence(self, key: Key, node: Node, what: str) -> list | None:
-        if not isinstance(node, SequenceNode):
+        if not isinstance(node, Sequence):
             example = "a list, one '- ' line per entry" if key.kind == "entries" else "a list such as [tag1, tag2]"
             self.report(node, f"{what}: expected {example}, found {_found(node)}")
             return None
         if key.kind == "entries":
-            return node.value
+            return node.items
         tags = []
-        for item in node.value:
-            if not isinstance(item, ScalarNode) or not re.fullmatch(TAG_PATTERN, item.value):
+        for item in node.items:
+            if not isinstance(item, Scalar) or not re.fullmatch(TAG_PATTERN, item.value):
                 self.report(item, f"{what}: expected a tag without spaces or quotes, found {_found(item)}")
             else:
                 tags.append(unicodedata.normalize("NFC", item.value))
@@ -139,25 +135,18 @@ class _File:
         return None if values is None else {name: value for name, (value, _) in values.items()}
 
 
-def validate(manifest_file: SourceFile | None, reading_files: list[SourceFile], source_dir: Path) -> Deck:
-    """Check the parsed sources against the schema; return the Deck or raise SourceError."""
-    problems: list[Problem] = []
-    manifest = _manifest(_File(manifest_file, problems)) if manifest_file else None
-    entries: list[Entry] = []
-    for source in reading_files:
-        entries.extend(_reading(_File(source, problems), source_dir))
-    if problems or manifest is None:
-        raise SourceError(problems)
-    return Deck(manifest, tuple(entries))
+def validate_manifest(source: SourceFile, problems: list[Problem]) -> Manifest | None:
+    """Check the parsed `deck.yaml`; return the Manifest, or None after appending its problems."""
+    return _manifest(_File(source, problems))
+
+
+def validate_reading(source: SourceFile, source_dir: Path, problems: list[Problem]) -> list[Entry]:
+    """Check one parsed reading file; return its good entries, appending the problems of the others."""
+    return _reading(_File(source, problems), source_dir)
 
 
 def _manifest(file: _File) -> Manifest | None:
-    root = file.source.root
-    if root is None:
-        file.problems.append(Problem(file.source.name, 1, 1, (
-            "the deck manifest is empty; expected name, version, deck_id and model_id")))
-        return None
-    values = file.mapping(root, MANIFEST_KEYS, "deck manifest")
+    values = file.mapping(file.source.root, MANIFEST_KEYS, "deck manifest")
     if values is None or any(k.required and k.name not in values for k in MANIFEST_KEYS):
         return None
     plain = {name: value for name, (value, _) in values.items()}
@@ -195,8 +184,8 @@ def _reading(file: _File, source_dir: Path) -> list[Entry]:
 
 def _entry(file: _File, node: Node, index: int, defaults: dict, source_dir: Path) -> Entry | None:
     what = f"entry {index}"
-    if isinstance(node, MappingNode):
-        term = next((v.value for k, v in node.value if k.value == "term" and isinstance(v, ScalarNode)), "")
+    if isinstance(node, Mapping):
+        term = next((v.value for k, v in node.pairs if k.value == "term" and isinstance(v, Scalar)), "")
         if term.strip():
             what = f"entry '{_clip(unicodedata.normalize('NFC', term.strip()))}'"
     found = len(file.problems)
@@ -265,11 +254,11 @@ def _expected(key: Key) -> str:
 
 
 def _found(node: Node) -> str:
-    if isinstance(node, SequenceNode):
+    if isinstance(node, Sequence):
         return "a list"
-    if isinstance(node, MappingNode):
+    if isinstance(node, Mapping):
         return "a mapping"
-    return "an empty value" if node.tag == _NULL or not node.value.strip() else f"'{_clip(node.value)}'"
+    return "an empty value" if node.is_null or not node.value.strip() else f"'{_clip(node.value)}'"
 
 
 def _did_you_mean(word: str, choices) -> str:

@@ -28,7 +28,9 @@ def lay_out(tmp_path: Path, case_dir: Path) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    """Every file of dist/ and source/, with its bytes (the build's cache in .cache/ may change)."""
+    return {str(p.relative_to(directory)): p.read_bytes() for part in ("dist", "source")
+            for p in sorted((directory / part).rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("case", CASES)

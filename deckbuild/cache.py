@@ -1,0 +1,107 @@
+"""What makes rebuilds fast: a cache of each source file's checked entries, and an up-to-date check.
+
+Both live in `.cache/`, outside `dist/` so that a failed build leaves `dist/` exactly as
+it was, and are keyed by hashes of everything they follow from, the pipeline's own code
+included: a stale entry is never used, it is simply not found. Deleting the folder is
+always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from .atomic import replacing
+
+
+@cache
+def code_digest() -> bytes:
+    """Hash of the pipeline's code and data: a new version of it invalidates everything cached."""
+    digest = hashlib.sha256()
+    package = files(__package__)
+    for path in sorted(p for pattern in ("*.py", "data/*") for p in Path(str(package)).glob(pattern)):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()
+
+
+class FileCache:
+    """The entries and notes of source files already checked and rendered, by content hash."""
+
+    def __init__(self, directory: Path | None, context: bytes):
+        """Keep the cache in `directory`/files; with None, keep nothing (for `validate`)."""
+        self.directory = directory / "files" if directory else None
+        self.context = hashlib.sha256(code_digest() + context).digest()
+        self.used: set[str] = set()
+
+    def key(self, name: str, data: bytes) -> str:
+        return hashlib.sha256(self.context + name.encode() + b"\0" + data).hexdigest()
+
+    def get(self, key: str):
+        self.used.add(key)
+        if self.directory is None:
+            return None
+        try:
+            return pickle.loads((self.directory / key).read_bytes())
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+            return None  # absent, or left by an interrupted write or another version: rebuild it
+
+    def put(self, key: str, value) -> None:
+        if self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with replacing(self.directory / key) as partial:
+            partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def prune(self) -> None:
+        """Forget the files this build did not use, so that the cache does not grow without end."""
+        for path in self.directory.glob("*") if self.directory else ():
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+
+class BuildState:
+    """Remembers the inputs of the last build and the package it wrote, to skip a build that would change nothing."""
+
+    def __init__(self, directory: Path, source_dir: Path, templates_dir: Path, out_dir: Path, options: str):
+        where = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
+        self.path = directory / f"state-{where}.json"
+        self.inputs = (source_dir, templates_dir, options)
+
+    def fingerprint(self) -> str:
+        source_dir, templates_dir, options = self.inputs
+        digest = hashlib.sha256(code_digest() + options.encode())
+        for root in (source_dir, templates_dir):
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                digest.update(str(path.relative_to(root)).encode() + b"\0")
+                if path.suffix in (".yaml", ".yml", ".lock", ".html", ".css"):
+                    digest.update(path.read_bytes())
+                else:  # media: large, and changed only by hand; the size and time tell
+                    stat = path.stat()
+                    digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()
+
+    def current(self) -> Path | None:
+        """The package, if the inputs are those of the last build and the package is as it left it."""
+        try:
+            state = json.loads(self.path.read_text(encoding="utf-8"))
+            package = Path(state["package"])
+            if state["fingerprint"] == self.fingerprint() and state["stat"] == _stat(package):
+                return package
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return None
+
+    def record(self, package: Path) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        state = {"fingerprint": self.fingerprint(), "package": str(package), "stat": _stat(package)}
+        with replacing(self.path) as partial:
+            partial.write_text(json.dumps(state), encoding="utf-8")
+
+
+def _stat(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
