@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -26,20 +27,82 @@ from .schema import Manifest
 
 LOCK_NAME = "deck.lock"
 _FORMAT = 1
+_NOTES_START = ' "notes": {\n'
+_NOTES_END = "\n }\n}\n"
 
 
-@dataclass(frozen=True)
 class NoteStamp:
-    """What the deck last shipped as one note: its identity, content, hash and times (seconds)."""
+    """What the deck last shipped as one note: its identity, hash, times (seconds) and content.
 
-    identity: str
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    hash: str
-    added: int
-    modified: int
-    released: str = ""  # the first release that shipped it; empty until a release does
-    removed: bool = False  # its entry left the source; it ships tagged until the next major version
+    A lock holds one per note, 50,000 in a big deck: the fields and tags of a stamp read
+    from the lock stay as JSON text until something asks for them, and are written back
+    as that same text, so that a rebuild pays only for the notes that changed.
+    """
+
+    __slots__ = ("_content", "_json", "added", "hash", "identity", "modified", "released", "removed")
+
+    def __init__(self, identity: str, fields: tuple[str, ...] | None, tags: tuple[str, ...] | None, hash: str,
+                 added: int, modified: int, released: str = "", removed: bool = False, json_text: str = ""):
+        self.identity, self.hash, self.added, self.modified = identity, hash, added, modified
+        self.released = released  # the first release that shipped it; empty until a release does
+        self.removed = removed  # its entry left the source; it ships tagged until the next major version
+        self._content = None if fields is None else (tuple(fields), tuple(tags))
+        self._json = json_text  # this stamp as the lock wrote it, if read from one
+
+    @classmethod
+    def from_json(cls, text: str) -> NoteStamp:
+        """Read one note's line of the lock, leaving its fields and tags unparsed."""
+        match = _STAMP.match(text)
+        if match is None:  # not in the order write_lock uses: read it all
+            data = json.loads(text)
+            return cls(data["identity"], data["fields"], data["tags"], data["hash"], data["added"],
+                       data["modified"], data.get("released", ""), data.get("removed", False))
+        identity, digest, added, modified, released, removed = match.groups()
+        return cls(json.loads(identity), None, None, digest, int(added), int(modified), json.loads(released),
+                   removed == "true", text)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self._parsed()[0]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._parsed()[1]
+
+    def _parsed(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if self._content is None:
+            data = json.loads(self._json)
+            self._content = (tuple(data["fields"]), tuple(data["tags"]))
+        return self._content
+
+    def to_json(self) -> str:
+        if self._json:
+            return self._json
+        return json.dumps({"identity": self.identity, "hash": self.hash, "added": self.added,
+                           "modified": self.modified, "released": self.released, "removed": self.removed,
+                           "tags": list(self.tags), "fields": list(self.fields)}, ensure_ascii=False)
+
+    def but(self, **changes) -> NoteStamp:
+        """A copy with some attributes changed."""
+        values = {name: getattr(self, name) for name in
+                  ("identity", "fields", "tags", "hash", "added", "modified", "released", "removed")}
+        return NoteStamp(**{**values, **changes})
+
+    def _key(self) -> tuple:
+        return self.identity, self.hash, self.added, self.modified, self.released, self.removed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoteStamp) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"NoteStamp{self._key()}"
+
+
+_STAMP = re.compile(r'\{"identity": ("(?:[^"\\]|\\.)*"), "hash": "([0-9a-f]+)", "added": (\d+), '
+                    r'"modified": (\d+), "released": ("[^"\\]*"), "removed": (true|false), ')
 
 
 @dataclass(frozen=True)
@@ -70,14 +133,19 @@ def read_lock(path: Path) -> Lock:
 def parse_lock(text: str, name: str) -> Lock:
     """Parse the text of a lock; `name` says where it came from, in messages."""
     try:
-        data = json.loads(text)
+        head, separator, body = text.partition(_NOTES_START)
+        if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
+            data = json.loads(head + "\"notes\": {}\n}")
+            notes = {}
+            for line in body[: -len(_NOTES_END)].split(",\n"):
+                guid, _, stamp = line.strip().partition(": ")
+                notes[json.loads(guid)] = NoteStamp.from_json(stamp)
+        else:  # reformatted by hand or by a tool: parse it whole
+            data = json.loads(text)
+            notes = {guid: NoteStamp.from_json(json.dumps(stamp)) for guid, stamp in data["notes"].items()}
         if data.get("format") != _FORMAT:
             raise ValueError(f"expected format {_FORMAT}, found {data.get('format')!r}")
         note_type = NoteTypeStamp(**data["note_type"]) if data.get("note_type") else None
-        notes = {
-            guid: NoteStamp(**{**stamp, "fields": tuple(stamp["fields"]), "tags": tuple(stamp["tags"])})
-            for guid, stamp in data["notes"].items()
-        }
         return Lock(int(data["major"]), note_type, notes, data["released"])
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise BuildError(
@@ -88,15 +156,10 @@ def parse_lock(text: str, name: str) -> Lock:
 def write_lock(path: Path, lock: Lock) -> None:
     """Write the lock with one note per line, sorted by GUID, so that its diffs are readable."""
     note_type = json.dumps(asdict(lock.note_type), ensure_ascii=False, sort_keys=True)
-    lines = [
-        f"  {json.dumps(guid)}: {json.dumps(stamp.__dict__, ensure_ascii=False)}"
-        for guid, stamp in sorted(lock.notes.items())
-    ]
+    lines = [f"  {json.dumps(guid)}: {stamp.to_json()}" for guid, stamp in sorted(lock.notes.items())]
     text = (
         f'{{\n "format": {_FORMAT},\n "major": {lock.major},\n "released": {json.dumps(lock.released)},\n'
-        f' "note_type": {note_type},\n "notes": {{\n'
-        + ",\n".join(lines)
-        + "\n }\n}\n"
+        f' "note_type": {note_type},\n{_NOTES_START}' + ",\n".join(lines) + _NOTES_END
     )
     with replacing(path) as partial:
         partial.write_text(text, encoding="utf-8")
@@ -109,28 +172,28 @@ def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note]
     new_type = _stamp_note_type(lock.note_type, note_type, manifest, clock)
     stamps: dict[str, NoteStamp] = {}
     for note, identity in zip(notes, identities, strict=True):
-        stamps[note.guid] = _stamp_note(lock.notes.get(note.guid), identity, note.fields, note.tags, clock)
+        stamps[note.guid] = _stamp_note(lock.notes.get(note.guid), identity, note.fields, note.tags,
+                                        note.hash, False, clock)
     removed_tag = f"{manifest.slug}::removed"
     for guid, old in lock.notes.items():
         if guid in stamps or (major_bump and old.removed) or not old.released:
             continue  # a major version drops what was removed before it; no learner has an unreleased note
         tags = old.tags if old.removed else (*old.tags, removed_tag)
-        stamps[guid] = replace(_stamp_note(old, old.identity, old.fields, tags, clock), removed=True)
+        stamps[guid] = _stamp_note(old, old.identity, old.fields, tags, content_hash(old.fields, tags), True, clock)
     return Lock(manifest.major, new_type, stamps, lock.released)
 
 
 def mark_released(lock: Lock, version: str) -> Lock:
     """Record that `version` is released: every note it ships now has learners who keep it."""
-    notes = {guid: stamp if stamp.released else replace(stamp, released=version)
+    notes = {guid: stamp if stamp.released else stamp.but(released=version)
              for guid, stamp in lock.notes.items()}
     return replace(lock, notes=notes, released=version)
 
 
-def retired_notes(lock: Lock, first_position: int) -> list[Note]:
+def retired_notes(lock: Lock) -> list[Note]:
     """Return the notes the lock still ships for entries removed from the source."""
     retired = sorted((stamp.added, guid) for guid, stamp in lock.notes.items() if stamp.removed)
-    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, position=position)
-            for position, (_, guid) in enumerate(retired, start=first_position)]
+    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, lock.notes[guid].hash) for _, guid in retired]
 
 
 def describe_changes(old: Lock, new: Lock) -> str:
@@ -145,15 +208,15 @@ def describe_changes(old: Lock, new: Lock) -> str:
     return ", ".join(parts) or "no change"
 
 
-def _stamp_note(old: NoteStamp | None, identity: str, fields, tags, clock: _Clock) -> NoteStamp:
-    digest = content_hash(fields, tags)
+def _stamp_note(old: NoteStamp | None, identity: str, fields, tags, digest: str, removed: bool,
+                clock: _Clock) -> NoteStamp:
     if old is None:
         now = clock.after(None)
-        return NoteStamp(identity, tuple(fields), tuple(tags), digest, now, now)
-    if old.hash == digest and old.identity == identity and not old.removed:
+        return NoteStamp(identity, fields, tags, digest, now, now)
+    if (old.hash, old.identity, old.removed) == (digest, identity, removed):
         return old
     modified = old.modified if old.hash == digest else clock.after(old.modified)
-    return NoteStamp(identity, tuple(fields), tuple(tags), digest, old.added, modified, old.released)
+    return NoteStamp(identity, fields, tags, digest, old.added, modified, old.released, removed)
 
 
 def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest,

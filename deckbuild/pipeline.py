@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import BuildState, FileCache
@@ -23,7 +23,7 @@ class Build:
 
     deck: Deck
     note_type: NoteType
-    notes: list[Note]  # every note the package holds: the entries', then those kept for removed entries
+    notes: list[Note]  # in the order new cards come: the entries', then those kept for removed entries
     lock: Lock
     previous_lock: Lock
     warnings: list[Problem]
@@ -55,11 +55,10 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     if problems:
         raise SourceError(problems)
     files.prune()
-    notes = [replace(note, position=position) for position, note in enumerate(notes, start=1)]
     previous = read_lock(source_dir / LOCK_NAME)
     lock = stamp(previous, manifest, kind, notes, [entry.identity for entry in entries])
     warnings = renamed_entries(entries, [note.guid for note in notes], previous, lock)
-    notes += retired_notes(lock, first_position=len(notes) + 1)
+    notes += retired_notes(lock)
     return Build(Deck(manifest, tuple(entries)), kind, notes, lock, previous, warnings)
 
 

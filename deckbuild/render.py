@@ -65,7 +65,7 @@ class Note:
     guid: str
     fields: tuple[str, ...]
     tags: tuple[str, ...]
-    position: int = 0  # in source order, from 1: new cards come in this order
+    hash: str  # of the fields and tags: what a re-import would change (content_hash)
     media: tuple[tuple[str, Path], ...] = ()  # (name in the package, file on disk)
 
 
@@ -124,7 +124,8 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
         "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
         "Source": html.escape(entry.source),
     }
-    return Note(guid, tuple(values[name] for name in FIELDS), entry.tags, media=tuple(media.values()))
+    fields = tuple(values[name] for name in FIELDS)
+    return Note(guid, fields, entry.tags, content_hash(fields, entry.tags), tuple(media.values()))
 
 
 _BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
