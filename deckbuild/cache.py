@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
+import marshal
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -29,7 +29,7 @@ def code_digest() -> bytes:
 
 
 class FileCache:
-    """The entries and notes of source files already checked and rendered, by content hash."""
+    """The entries and notes of source files already checked and rendered, as plain tuples, by content hash."""
 
     def __init__(self, directory: Path | None, context: bytes):
         """Keep the cache in `directory`/files; with None, keep nothing (for `validate`)."""
@@ -44,17 +44,17 @@ class FileCache:
         self.used.add(key)
         if self.directory is None:
             return None
-        try:
-            return pickle.loads((self.directory / key).read_bytes())
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
-            return None  # absent, or left by an interrupted write or another version: rebuild it
+        try:  # marshal: plain values only, so a cache file can hold no code; and fast
+            return marshal.loads((self.directory / key).read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None  # absent, or left by an interrupted write or another Python: rebuild it
 
     def put(self, key: str, value) -> None:
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         with replacing(self.directory / key) as partial:
-            partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            partial.write_bytes(marshal.dumps(value))
 
     def prune(self) -> None:
         """Forget the files this build did not use, so that the cache does not grow without end."""

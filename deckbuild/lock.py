@@ -58,8 +58,8 @@ class NoteStamp:
             return cls(data["identity"], data["fields"], data["tags"], data["hash"], data["added"],
                        data["modified"], data.get("released", ""), data.get("removed", False))
         identity, digest, added, modified, released, removed = match.groups()
-        return cls(json.loads(identity), None, None, digest, int(added), int(modified), json.loads(released),
-                   removed == "true", text)
+        identity = json.loads(identity) if "\\" in identity else identity[1:-1]  # escapes are rare
+        return cls(identity, None, None, digest, int(added), int(modified), released, removed == "true", text)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -102,7 +102,7 @@ class NoteStamp:
 
 
 _STAMP = re.compile(r'\{"identity": ("(?:[^"\\]|\\.)*"), "hash": "([0-9a-f]+)", "added": (\d+), '
-                    r'"modified": (\d+), "released": ("[^"\\]*"), "removed": (true|false), ')
+                    r'"modified": (\d+), "released": "([0-9.]*)", "removed": (true|false), ')
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def parse_lock(text: str, name: str) -> Lock:
             notes = {}
             for line in body[: -len(_NOTES_END)].split(",\n"):
                 guid, _, stamp = line.strip().partition(": ")
-                notes[json.loads(guid)] = NoteStamp.from_json(stamp)
+                notes[guid[1:-1]] = NoteStamp.from_json(stamp)  # GUIDs have no quote nor backslash
         else:  # reformatted by hand or by a tool: parse it whole
             data = json.loads(text)
             notes = {guid: NoteStamp.from_json(json.dumps(stamp)) for guid, stamp in data["notes"].items()}

@@ -78,7 +78,7 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
             _add(archive, "collection.anki2", database.read_bytes())
             _add(archive, "media", json.dumps({str(i): name for i, (name, _) in enumerate(media)}).encode())
             for index, (_, file) in enumerate(media):
-                _add(archive, str(index), file.read_bytes())
+                _add(archive, str(index), Path(file).read_bytes())
 
 
 def _rows(model: genanki.Model, deck_id: int, notes: list[Note], lock: Lock) -> tuple[list, list]:

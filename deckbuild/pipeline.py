@@ -12,7 +12,7 @@ from .load import check_source_dir, load_file
 from .lock import LOCK_NAME, Lock, describe_changes, read_lock, retired_notes, stamp, write_lock
 from .package import package_name, write_package
 from .render import Note, NoteType, note_type, render
-from .schema import Deck, Entry, Manifest
+from .schema import Deck, Entry, Location, Manifest
 from .speech import Speaker
 from .validate import validate_manifest, validate_reading
 
@@ -108,7 +108,9 @@ def _reading(path: Path, manifest: Manifest, source_dir: Path, speaker: Speaker 
     key = files.key(str(path), data)
     cached = files.get(key)
     if cached is not None:
-        return cached
+        entry_rows, note_rows = cached
+        return ([Entry._make((*row[:-1], Location._make(row[-1]))) for row in entry_rows],
+                [Note._make(row) for row in note_rows])
     found = len(problems)
     source = load_file(path, data, problems)
     entries = validate_reading(source, source_dir, problems) if source is not None else []
@@ -116,5 +118,5 @@ def _reading(path: Path, manifest: Manifest, source_dir: Path, speaker: Speaker 
         return [], []
     notes = [render(entry, note_guid(manifest.deck_id, entry), manifest, source_dir, speaker) for entry in entries]
     if not any(entry.image or entry.audio for entry in entries):  # media files can change behind its back
-        files.put(key, (entries, notes))
+        files.put(key, ([(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes]))
     return entries, notes

@@ -12,6 +12,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import french
 from .errors import BuildError, Problem, SourceError, display_path
@@ -58,15 +59,14 @@ class NoteType:
         return {"fields": list(self.fields), "card_types": [name for name, _, _ in self.templates]}
 
 
-@dataclass(frozen=True)
-class Note:
-    """One rendered note: what Anki stores, plus the media files it refers to."""
+class Note(NamedTuple):
+    """One rendered note: what Anki stores, plus the media files it refers to (a named tuple, like Entry)."""
 
     guid: str
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     hash: str  # of the fields and tags: what a re-import would change (content_hash)
-    media: tuple[tuple[str, Path], ...] = ()  # (name in the package, file on disk)
+    media: tuple[tuple[str, str], ...] = ()  # (name in the package, path of the file on disk)
 
 
 
@@ -125,7 +125,8 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
         "Source": html.escape(entry.source),
     }
     fields = tuple(values[name] for name in FIELDS)
-    return Note(guid, fields, entry.tags, content_hash(fields, entry.tags), tuple(media.values()))
+    return Note(guid, fields, entry.tags, content_hash(fields, entry.tags),
+                tuple((name, str(path)) for name, path in media.values()))
 
 
 _BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
