@@ -61,7 +61,7 @@ def validate(source_dir: Path, templates_dir: Path) -> None:
     """Check the sources and templates without writing anything."""
     result = prepare(source_dir, templates_dir, audio=False)
     report_warnings(result)
-    click.echo(f"ok: {len(result.notes)} entries in {result.deck.manifest.name} {result.deck.manifest.version}")
+    click.echo(f"ok: {result.entries} entries in {result.manifest.name} {result.manifest.version}")
 
 
 @cli.command()

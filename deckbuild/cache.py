@@ -66,23 +66,28 @@ class FileCache:
 class BuildState:
     """Remembers the inputs of the last build and the package it wrote, to skip a build that would change nothing."""
 
-    def __init__(self, directory: Path, source_dir: Path, templates_dir: Path, out_dir: Path, options: str):
+    def __init__(self, directory: Path, source_dir: Path, templates_dir: Path, out_dir: Path, options: str,
+                 lock_name: str):
         where = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
         self.path = directory / f"state-{where}.json"
-        self.inputs = (source_dir, templates_dir, options)
+        self.lock = source_dir / lock_name
+        self.inputs = self._digest(source_dir, templates_dir, options)  # all but the lock, which the build writes
 
-    def fingerprint(self) -> str:
-        source_dir, templates_dir, options = self.inputs
+    def _digest(self, source_dir: Path, templates_dir: Path, options: str) -> bytes:
         digest = hashlib.sha256(code_digest() + options.encode())
         for root in (source_dir, templates_dir):
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            for path in sorted(p for p in root.rglob("*") if p.is_file() and p != self.lock):
                 digest.update(str(path.relative_to(root)).encode() + b"\0")
-                if path.suffix in (".yaml", ".yml", ".lock", ".html", ".css"):
+                if path.suffix in (".yaml", ".yml", ".html", ".css"):
                     digest.update(path.read_bytes())
                 else:  # media: large, and changed only by hand; the size and time tell
                     stat = path.stat()
                     digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
-        return digest.hexdigest()
+        return digest.digest()
+
+    def fingerprint(self) -> str:
+        lock = self.lock.read_bytes() if self.lock.exists() else b""
+        return hashlib.sha256(self.inputs + lock).hexdigest()
 
     def current(self) -> Path | None:
         """The package, if the inputs are those of the last build and the package is as it left it."""

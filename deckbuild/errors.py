@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in one place of a source file."""
+class Problem(NamedTuple):
+    """One thing wrong in one place of a source file; problems sort by file, line and column."""
 
     path: str
     line: int

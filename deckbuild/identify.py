@@ -9,6 +9,7 @@ the entry's identity: its `id` if it has one, else its term and part of speech.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import genanki
@@ -25,33 +26,35 @@ def note_guid(deck_id: int, entry: Entry) -> str:
     return genanki.guid_for(deck_id, entry.identity)
 
 
-def duplicate_identities(entries: list[Entry]) -> list[Problem]:
+def duplicate_identities(identities: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
     """Return a problem for each entry whose identity an earlier entry already has."""
-    first: dict[str, Entry] = {}
+    first: dict[str, int] = {}
     problems = []
-    for entry in entries:
-        earlier = first.setdefault(entry.identity, entry)
-        if earlier is not entry:
+    for index, identity in enumerate(identities):
+        earlier = first.setdefault(identity, index)
+        if earlier != index:
+            entry = entry_at(index)
             what = f"id '{entry.id}'" if entry.id else f"term '{entry.term}' with pos '{entry.pos}'"
-            problems.append(Problem(entry.where.path, entry.where.line, entry.where.column, (
-                f"entry '{entry.term}': the {what} is already the identity of the entry at {earlier.where}; "
-                "merge the two, or give one an 'id' if they are different words")))
+            problems.append(Problem(*entry.where, (
+                f"entry '{entry.term}': the {what} is already the identity of the entry at "
+                f"{entry_at(earlier).where}; merge the two, or give one an 'id' if they are different words")))
     return problems
 
 
-def renamed_entries(entries: list[Entry], guids: list[str], previous: Lock, lock: Lock) -> list[Problem]:
+def renamed_entries(guids: list[str], entry_at: Callable[[int], Entry], previous: Lock, lock: Lock) -> list[Problem]:
     """Warn where an entry is new while a similar one left the source: likely a corrected spelling."""
     gone = [stamp.identity for guid, stamp in lock.notes.items()
             if stamp.removed and not previous.notes.get(guid, stamp).removed]
     warnings = []
-    for entry, guid in zip(entries, guids, strict=True):
+    for index, guid in enumerate(guids):
         if guid in previous.notes or not gone:
             continue
+        entry = entry_at(index)
         term = entry.identity.split("|")[0]
         close = difflib.get_close_matches(term, [identity.split("|")[0] for identity in gone], n=1, cutoff=0.75)
         if close:
             old = next(identity for identity in gone if identity.split("|")[0] == close[0])
-            warnings.append(Problem(entry.where.path, entry.where.line, entry.where.column, (
+            warnings.append(Problem(*entry.where, (
                 f"warning: entry '{entry.term}' is new, and '{old}' left the source in the same change; "
                 f"if it is the same word corrected, add `id: \"{old}\"` to it to keep learners' review history")))
     return warnings

@@ -87,20 +87,20 @@ def _rows(model: genanki.Model, deck_id: int, notes: list[Note], lock: Lock) -> 
     Ids are handed out in the order the notes were added, so that each id says when its
     note first appeared (Anki's "Added" date); `due` is the note's place in `notes`.
     """
+    stamps = [lock.notes[note.guid] for note in notes]
+    required = [(ord_, all if how == "all" else any, needed) for ord_, how, needed in model._req]
     note_ids, card_ids = _Ids(), _Ids()
     note_rows, card_rows = [], []
-    required = [(ord_, all if how == "all" else any, fields) for ord_, how, fields in model._req]
-    for added, position, note in sorted((lock.notes[n.guid].added, position, n)
-                                        for position, n in enumerate(notes, start=1)):
-        modified = lock.notes[note.guid].modified
-        note_id = note_ids.next(added * 1000)
+    for index in sorted(range(len(notes)), key=lambda i: stamps[i].added):  # stable: source order within
+        note, stamp = notes[index], stamps[index]
         fields = note.fields
-        note_rows.append((note_id, note.guid, model.model_id, modified, -1, f" {' '.join(note.tags)} ",
+        note_id = note_ids.next(stamp.added * 1000)
+        note_rows.append((note_id, note.guid, model.model_id, stamp.modified, -1, f" {' '.join(note.tags)} ",
                           "\x1f".join(fields), fields[0], 0, 0, ""))
         for ord_, test, needed in required:  # genanki's rule (its `_req`) for which cards a note has
-            if test(fields[i] for i in needed):
-                card_rows.append((card_ids.next(note_id), note_id, deck_id, ord_, modified, -1,
-                                  0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+            if test(map(fields.__getitem__, needed)):
+                card_rows.append((card_ids.next(note_id), note_id, deck_id, ord_, stamp.modified, -1,
+                                  0, 0, index + 1, 0, 0, 0, 0, 0, 0, 0, 0, ""))
     note_rows.sort()
     return note_rows, card_rows
 

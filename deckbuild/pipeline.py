@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .cache import BuildState, FileCache
 from .errors import BuildError, Problem, SourceError
@@ -12,18 +15,19 @@ from .load import check_source_dir, load_file
 from .lock import LOCK_NAME, Lock, describe_changes, read_lock, retired_notes, stamp, write_lock
 from .package import package_name, write_package
 from .render import Note, NoteType, note_type, render
-from .schema import Deck, Entry, Location, Manifest
+from .schema import Entry, Location, Manifest
 from .speech import Speaker
 from .validate import validate_manifest, validate_reading
 
 
 @dataclass(frozen=True)
 class Build:
-    """What a build produces, in memory: the deck, its note type and notes, and the locks."""
+    """What a build produces, in memory: the deck's manifest, note type and notes, and the locks."""
 
-    deck: Deck
+    manifest: Manifest
     note_type: NoteType
     notes: list[Note]  # in the order new cards come: the entries', then those kept for removed entries
+    entries: int  # how many entries the sources hold
     lock: Lock
     previous_lock: Lock
     warnings: list[Problem]
@@ -42,24 +46,26 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     manifest = _manifest(manifest_path, manifest_bytes)
     kind = note_type(manifest, templates_dir)
     use_audio = manifest.audio if audio is None else audio
-    speaker = Speaker((cache_dir or CACHE_DIR) / "speech") if use_audio else None
     files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{use_audio}".encode())
-    problems: list[Problem] = []
-    entries: list[Entry] = []
-    notes: list[Note] = []
-    for path in reading_paths:
-        file_entries, file_notes = _reading(path, manifest, source_dir, speaker, files, problems)
-        entries += file_entries
-        notes += file_notes
-    problems += duplicate_identities(entries)
+    task = _FileTask(manifest, source_dir, (cache_dir or CACHE_DIR) / "speech" if use_audio else None)
+    checked = _check_files(reading_paths, task, files)
+    problems = [Problem(*problem) for result in checked for problem in result.problems]
+    identities = [identity for result in checked for identity in result.identities]
+    entry_rows = [row for result in checked for row in result.entries]
+    notes = [Note._make(row) for result in checked for row in result.notes]
+
+    def entry_at(index: int) -> Entry:
+        row = entry_rows[index]
+        return Entry._make((*row[:-1], Location._make(row[-1])))
+
+    problems += duplicate_identities(identities, entry_at)
     if problems:
         raise SourceError(problems)
     files.prune()
     previous = read_lock(source_dir / LOCK_NAME)
-    lock = stamp(previous, manifest, kind, notes, [entry.identity for entry in entries])
-    warnings = renamed_entries(entries, [note.guid for note in notes], previous, lock)
-    notes += retired_notes(lock)
-    return Build(Deck(manifest, tuple(entries)), kind, notes, lock, previous, warnings)
+    lock = stamp(previous, manifest, kind, notes, identities)
+    warnings = renamed_entries([note.guid for note in notes], entry_at, previous, lock)
+    return Build(manifest, kind, notes + retired_notes(lock), len(notes), lock, previous, warnings)
 
 
 CACHE_DIR = Path(".cache")
@@ -71,7 +77,7 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
 
     Return the package, and the build; no build if the package was up to date (unless `force`).
     """
-    state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"locked={locked} audio={audio}")
+    state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"locked={locked} audio={audio}", LOCK_NAME)
     if not force and (package := state.current()) is not None:
         return package, None
     result = prepare(source_dir, templates_dir, audio, CACHE_DIR)
@@ -81,10 +87,12 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
             f"{lock_path} is out of date ({describe_changes(result.previous_lock, result.lock)}); "
             "run `make build` and commit the lock with the change"
         )
-    package = out_dir / package_name(result.deck.manifest)
-    write_package(package, result.deck.manifest, result.note_type, result.notes, result.lock)
-    if result.lock != result.previous_lock:
-        write_lock(lock_path, result.lock)
+    package = out_dir / package_name(result.manifest)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # SQLite and zlib let go of the GIL: write both at once
+        lock_written = pool.submit(write_lock, lock_path, result.lock) if result.lock != result.previous_lock else None
+        write_package(package, result.manifest, result.note_type, result.notes, result.lock)
+        if lock_written is not None:
+            lock_written.result()
     state.record(package)
     return package, result
 
@@ -101,22 +109,55 @@ def _manifest(path: Path, data: bytes) -> Manifest:
     return manifest
 
 
-def _reading(path: Path, manifest: Manifest, source_dir: Path, speaker: Speaker | None, files: FileCache,
-             problems: list[Problem]) -> tuple[list[Entry], list[Note]]:
-    """Check and render one source file, or take it from the cache if it is unchanged."""
-    data = path.read_bytes()
-    key = files.key(str(path), data)
-    cached = files.get(key)
-    if cached is not None:
-        entry_rows, note_rows = cached
-        return ([Entry._make((*row[:-1], Location._make(row[-1]))) for row in entry_rows],
-                [Note._make(row) for row in note_rows])
-    found = len(problems)
-    source = load_file(path, data, problems)
-    entries = validate_reading(source, source_dir, problems) if source is not None else []
-    if len(problems) > found:
-        return [], []
-    notes = [render(entry, note_guid(manifest.deck_id, entry), manifest, source_dir, speaker) for entry in entries]
-    if not any(entry.image or entry.audio for entry in entries):  # media files can change behind its back
-        files.put(key, ([(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes]))
-    return entries, notes
+class _Checked(NamedTuple):
+    """One source file checked and rendered, as plain values (cached, and sent between processes)."""
+
+    problems: list[tuple]  # each a Problem's fields
+    identities: list[str]
+    entries: list[tuple]  # each an Entry's fields, its Location as a tuple
+    notes: list[tuple]  # each a Note's fields
+
+
+@dataclass(frozen=True)
+class _FileTask:
+    """What checking one file needs besides the file: picklable, to run in another process."""
+
+    manifest: Manifest
+    source_dir: Path
+    speech_dir: Path | None
+
+    def __call__(self, path: Path, data: bytes) -> _Checked:
+        problems: list[Problem] = []
+        source = load_file(path, data, problems)
+        entries = validate_reading(source, self.source_dir, problems) if source is not None else []
+        if problems:
+            return _Checked([tuple(problem) for problem in problems], [], [], [])
+        speaker = Speaker(self.speech_dir) if self.speech_dir else None
+        notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker)
+                 for entry in entries]
+        return _Checked([], [entry.identity for entry in entries],
+                        [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes])
+
+
+def _check_files(paths: list[Path], task: _FileTask, files: FileCache) -> list[_Checked]:
+    """Check every file not in the cache, on every core when there are many; cache the good ones."""
+    contents = [path.read_bytes() for path in paths]
+    keys = [files.key(str(path), data) for path, data in zip(paths, contents, strict=True)]
+    results = [None if (cached := files.get(key)) is None else _Checked(*cached) for key in keys]
+    todo = [index for index, result in enumerate(results) if result is None]
+    workers = min(os.cpu_count() or 1, len(todo) // _FILES_PER_WORKER)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            done = list(pool.map(task, [paths[i] for i in todo], [contents[i] for i in todo], chunksize=4))
+    else:
+        done = [task(paths[i], contents[i]) for i in todo]
+    for index, result in zip(todo, done, strict=True):
+        results[index] = result
+        media = any(row[_IMAGE] or row[_AUDIO] for row in result.entries)  # files that can change behind its back
+        if not result.problems and not media:
+            files.put(keys[index], tuple(result))
+    return results
+
+
+_FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
+_IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")

@@ -26,7 +26,7 @@ def write_preview(result, templates_dir: Path, out_dir: Path) -> Path:
     pages = templates_dir / "preview"
     page = {name: string.Template((pages / f"{name}.html").read_text(encoding="utf-8"))
             for name in ("card", "note", "index", "_figure", "_row")}
-    manifest = result.deck.manifest
+    manifest = result.manifest
     target = out_dir / "preview"
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".preview-", dir=out_dir))
@@ -70,7 +70,7 @@ def _rendered_cards(result) -> list[tuple[str, list[tuple[str, int, str, str]]]]
     """Package the deck, import it, and return per note its cards as Anki renders them, in study order."""
     with tempfile.TemporaryDirectory(prefix="preview-") as scratch:
         package = Path(scratch) / "deck.apkg"
-        write_package(package, result.deck.manifest, result.note_type, result.notes, result.lock)
+        write_package(package, result.manifest, result.note_type, result.notes, result.lock)
         with scratch_collection("preview") as col:
             import_package(col, package)
             notes = {}

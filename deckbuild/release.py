@@ -226,7 +226,7 @@ def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, cha
         manifest_path.write_text(original, encoding="utf-8")
         raise
     write_lock(source_dir / LOCK_NAME, mark_released(result.lock, version))
-    section = changelog(previous, current, f"{result.deck.manifest.slug}::removed")
+    section = changelog(previous, current, f"{result.manifest.slug}::removed")
     history = changelog_path.read_text(encoding="utf-8") if changelog_path.exists() else CHANGELOG_TITLE
     changelog_path.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
                               encoding="utf-8")
@@ -237,7 +237,7 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
                   previous_package: Path | None) -> str:
     """Check that this commit can be released, and lay out dist/release/; return what was checked."""
     _, result = build(source_dir, templates_dir, out_dir, locked=True, force=True)
-    manifest = result.deck.manifest
+    manifest = result.manifest
     report = [f"built {out_dir / package_name(manifest)} from the lock"]
     if tag is not None and tag != f"v{manifest.version}":
         raise BuildError(f"the tag {tag} does not match the version in {source_dir / MANIFEST_NAME}, "

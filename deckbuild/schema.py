@@ -144,7 +144,7 @@ class Manifest:
     slug: str = ""
     note_type: str = ""
     audio: bool = False
-    labels: MappingProxyType = field(default_factory=lambda: DEFAULT_LABELS)
+    labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
 
     @property
     def major(self) -> int:
@@ -184,11 +184,3 @@ class Entry(NamedTuple):
     @property
     def is_noun(self) -> bool:
         return self.pos == "noun"
-
-
-@dataclass(frozen=True)
-class Deck:
-    """A validated source: the manifest and every entry, in source order."""
-
-    manifest: Manifest
-    entries: tuple[Entry, ...]

@@ -10,7 +10,6 @@ import difflib
 import re
 import unicodedata
 from pathlib import Path
-from types import MappingProxyType
 
 from . import french
 from .errors import Problem
@@ -157,7 +156,7 @@ def _manifest(file: _File) -> Manifest | None:
                 "deck manifest, field 'name': cannot make a file name from it; add a 'slug' such as french-vocabulary"))
             return None
     plain.setdefault("note_type", f"{plain['name']} vocabulary")
-    plain["labels"] = MappingProxyType({**DEFAULT_LABELS, **plain.get("labels", {})})
+    plain["labels"] = {**DEFAULT_LABELS, **plain.get("labels", {})}
     return Manifest(**plain)
 
 
