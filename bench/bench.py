@@ -3,7 +3,7 @@
 Generates N realistic entries over many files, then measures, each in a fresh process:
 genanki alone writing the very same notes (the note type, fields and GUIDs the pipeline
 makes), a cold build, a rebuild after editing one entry, a rebuild with nothing changed,
-and the peak memory of the cold build.
+and the peak memory of any of those builds.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ print(time.perf_counter() - start)
 
 def run(args: list[str], cwd: Path) -> tuple[float, float, str]:
     """Run a command; return its wall time (s), its peak resident memory (MB) and its output."""
+    os.sync()  # the previous run's writes are flushed now, not during this run
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err,
@@ -78,13 +79,14 @@ def main(count: int) -> int:
         lesson = sorted(source.glob("lesson-*.yaml"))[len(list(source.glob("lesson-*.yaml"))) // 2]
         text = lesson.read_text(encoding="utf-8")
         lesson.write_text(text.replace("gloss: ", "gloss: 改", 1), encoding="utf-8")
-        one_entry, _, _ = run(build, work)
+        one_entry, one_entry_peak, _ = run(build, work)
         package = next((work / "dist").glob("*.apkg"))
         before = package.stat()
-        no_change, _, out = run(build, work)
+        no_change, no_change_peak, out = run(build, work)
         after = package.stat()
         untouched = (before.st_mtime_ns, before.st_ino) == (after.st_mtime_ns, after.st_ino)
 
+    peak = max(cold_peak, one_entry_peak, no_change_peak)
     rows = [
         ("bare genanki writing the same notes", f"{baseline:6.2f} s", "", ""),
         ("cold build", f"{cold:6.2f} s", f"{cold / baseline:.2f}x", f"≤ {TARGETS['cold']}x",
@@ -93,8 +95,8 @@ def main(count: int) -> int:
          f"≤ {TARGETS['one_entry']}x", one_entry / baseline <= TARGETS["one_entry"]),
         ("rebuild with nothing changed", f"{no_change:6.2f} s", "output untouched" if untouched else "REWRITTEN",
          f"≤ {TARGETS['no_change_seconds']} s", no_change <= TARGETS["no_change_seconds"] and untouched),
-        ("peak memory, cold build", f"{cold_peak:6.0f} MB", f"{cold_peak / baseline_peak:.2f}x",
-         f"≤ {TARGETS['peak_mb']} MB", cold_peak <= TARGETS["peak_mb"]),
+        ("peak memory, any of the builds", f"{peak:6.0f} MB", f"{peak / baseline_peak:.2f}x",
+         f"≤ {TARGETS['peak_mb']} MB", peak <= TARGETS["peak_mb"]),
     ]
     print(f"{count} entries in {len(list(range(0, count, 500)))} files ({size:.1f} MB of YAML), Python "
           f"{sys.version.split()[0]}, {os.cpu_count()} cores; bare genanki peak {baseline_peak:.0f} MB")

@@ -31,14 +31,17 @@ def code_digest() -> bytes:
 class FileCache:
     """The entries and notes of source files already checked and rendered, as plain tuples, by content hash."""
 
-    def __init__(self, directory: Path | None, context: bytes):
-        """Keep the cache in `directory`/files; with None, keep nothing (for `validate`)."""
-        self.directory = directory / "files" if directory else None
+    def __init__(self, directory: Path | None, context: bytes, kind: str = "files"):
+        """Keep the cache in `directory`/`kind`; with None, keep nothing (for `validate`)."""
+        self.directory = directory / kind if directory else None
         self.context = hashlib.sha256(code_digest() + context).digest()
         self.used: set[str] = set()
 
     def key(self, name: str, data: bytes) -> str:
-        return hashlib.sha256(self.context + name.encode() + b"\0" + data).hexdigest()
+        return self.key_of_digest(name, hashlib.sha256(data).digest())
+
+    def key_of_digest(self, name: str, digest: bytes) -> str:
+        return hashlib.sha256(self.context + name.encode() + b"\0" + digest).hexdigest()
 
     def get(self, key: str):
         self.used.add(key)
@@ -50,6 +53,7 @@ class FileCache:
             return None  # absent, or left by an interrupted write or another Python: rebuild it
 
     def put(self, key: str, value) -> None:
+        self.used.add(key)
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -85,9 +89,10 @@ class BuildState:
                     digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.digest()
 
-    def fingerprint(self) -> str:
-        lock = self.lock.read_bytes() if self.lock.exists() else b""
-        return hashlib.sha256(self.inputs + lock).hexdigest()
+    def fingerprint(self, lock_digest: bytes | None = None) -> str:
+        if lock_digest is None:
+            lock_digest = hashlib.sha256(self.lock.read_bytes() if self.lock.exists() else b"").digest()
+        return hashlib.sha256(self.inputs + lock_digest).hexdigest()
 
     def current(self) -> Path | None:
         """The package, if the inputs are those of the last build and the package is as it left it."""
@@ -100,9 +105,10 @@ class BuildState:
             pass
         return None
 
-    def record(self, package: Path) -> None:
+    def record(self, package: Path, lock_digest: bytes | None = None) -> None:
+        """Remember this build; `lock_digest`, the SHA-256 of the lock it wrote, saves reading it again."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"fingerprint": self.fingerprint(), "package": str(package), "stat": _stat(package)}
+        state = {"fingerprint": self.fingerprint(lock_digest), "package": str(package), "stat": _stat(package)}
         with replacing(self.path) as partial:
             partial.write_text(json.dumps(state), encoding="utf-8")
 

@@ -12,7 +12,7 @@ from .cache import BuildState, FileCache
 from .errors import BuildError, Problem, SourceError
 from .identify import duplicate_identities, note_guid, renamed_entries
 from .load import check_source_dir, load_file
-from .lock import LOCK_NAME, Lock, describe_changes, read_lock, retired_notes, stamp, write_lock
+from .lock import LOCK_NAME, Lock, describe_changes, read_lock, remember_lock, retired_notes, stamp, write_lock
 from .package import package_name, write_package
 from .render import Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
@@ -62,7 +62,7 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     if problems:
         raise SourceError(problems)
     files.prune()
-    previous = read_lock(source_dir / LOCK_NAME)
+    previous = read_lock(source_dir / LOCK_NAME, cache_dir)
     lock = stamp(previous, manifest, kind, notes, identities)
     warnings = renamed_entries([note.guid for note in notes], entry_at, previous, lock)
     return Build(manifest, kind, notes + retired_notes(lock), len(notes), lock, previous, warnings)
@@ -88,12 +88,16 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
             "run `make build` and commit the lock with the change"
         )
     package = out_dir / package_name(result.manifest)
+    lock_digest = None
     with ThreadPoolExecutor(max_workers=1) as pool:  # SQLite and zlib let go of the GIL: write both at once
-        lock_written = pool.submit(write_lock, lock_path, result.lock) if result.lock != result.previous_lock else None
+        lock_written = (pool.submit(write_lock, lock_path, result.lock)
+                        if result.lock != result.previous_lock else None)
         write_package(package, result.manifest, result.note_type, result.notes, result.lock)
         if lock_written is not None:
-            lock_written.result()
-    state.record(package)
+            lock_digest = lock_written.result()
+    if lock_digest is not None:
+        remember_lock(lock_path, result.lock, lock_digest, CACHE_DIR)
+    state.record(package, lock_digest)
     return package, result
 
 
