@@ -14,10 +14,12 @@ it: a note added and removed between two releases is simply dropped).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -33,35 +35,65 @@ _NOTES_START = ' "notes": {\n'
 _NOTES_END = "\n }\n}\n"
 
 
+class LockText:
+    """A lock as it was written, file or text, read again only for what is asked of it."""
+
+    def __init__(self, path: Path | None = None, text: str | None = None):
+        self.path, self.text = path, text
+        self._by_guid: dict[str, str] | None = None
+
+    def lines(self) -> Iterator[tuple[str, str]]:
+        """Every note's GUID and JSON line, in the order written (sorted by GUID), one at a time."""
+        with (open(self.path, encoding="utf-8") if self.text is None else io.StringIO(self.text)) as file:
+            for line in file:
+                if line == _NOTES_START:
+                    break
+            for line in file:
+                if not line.startswith('  "'):
+                    break
+                guid, _, stamp = line.strip().removesuffix(",").partition(": ")
+                yield guid[1:-1], stamp  # GUIDs have no quote nor backslash
+
+    def line(self, guid: str) -> str:
+        if self._by_guid is None:
+            self._by_guid = dict(self.lines())
+        return self._by_guid[guid]
+
+
 class NoteStamp:
     """What the deck last shipped as one note: its identity, hash, times (seconds) and content.
 
-    A lock holds one per note, 50,000 in a big deck: the fields and tags of a stamp read
-    from the lock stay as JSON text until something asks for them, and are written back
-    as that same text, so that a rebuild pays only for the notes that changed.
+    A lock holds one per note, 50,000 in a big deck. The fields and tags of a stamp read
+    from a lock stay in that lock's text (its `origin`) until something asks for them,
+    and its line is copied as it was when the lock is written again: a rebuild pays only
+    for the notes that changed.
     """
 
-    __slots__ = ("_content", "_json", "added", "hash", "identity", "modified", "released", "removed")
+    __slots__ = ("_content", "added", "guid", "hash", "identity", "modified", "origin", "released", "removed")
 
-    def __init__(self, identity: str, fields: tuple[str, ...] | None, tags: tuple[str, ...] | None, hash: str,
-                 added: int, modified: int, released: str = "", removed: bool = False, json_text: str = ""):
-        self.identity, self.hash, self.added, self.modified = identity, hash, added, modified
+    def __init__(self, guid: str, identity: str, hash: str, added: int, modified: int, released: str = "",
+                 removed: bool = False, content: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+                 origin: LockText | None = None):
+        self.guid, self.identity, self.hash, self.added, self.modified = guid, identity, hash, added, modified
         self.released = released  # the first release that shipped it; empty until a release does
         self.removed = removed  # its entry left the source; it ships tagged until the next major version
-        self._content = None if fields is None else (tuple(fields), tuple(tags))
-        self._json = json_text  # this stamp as the lock wrote it, if read from one
+        self._content = content  # (fields, tags); None until asked, if `origin` has them
+        self.origin = origin  # the lock text it was read from, unchanged since
 
     @classmethod
-    def from_json(cls, text: str) -> NoteStamp:
-        """Read one note's line of the lock, leaving its fields and tags unparsed."""
-        match = _STAMP.match(text)
-        if match is None:  # not in the order write_lock uses: read it all
-            data = json.loads(text)
-            return cls(data["identity"], data["fields"], data["tags"], data["hash"], data["added"],
-                       data["modified"], data.get("released", ""), data.get("removed", False))
+    def from_json(cls, guid: str, text: str, origin: LockText | None) -> NoteStamp:
+        """Read one note's line of a lock, leaving its fields and tags in `origin`."""
+        match = _STAMP.match(text) if origin is not None else None
+        if match is None:  # not in the form write_lock writes: read it all, to write it anew
+            return cls.from_dict(guid, json.loads(text))
         identity, digest, added, modified, released, removed = match.groups()
         identity = json.loads(identity) if "\\" in identity else identity[1:-1]  # escapes are rare
-        return cls(identity, None, None, digest, int(added), int(modified), released, removed == "true", text)
+        return cls(guid, identity, digest, int(added), int(modified), released, removed == "true", None, origin)
+
+    @classmethod
+    def from_dict(cls, guid: str, data: dict) -> NoteStamp:
+        return cls(guid, data["identity"], data["hash"], data["added"], data["modified"], data.get("released", ""),
+                   data.get("removed", False), (tuple(data["fields"]), tuple(data["tags"])))
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -73,22 +105,20 @@ class NoteStamp:
 
     def _parsed(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if self._content is None:
-            data = json.loads(self._json)
+            data = json.loads(self.origin.line(self.guid))
             self._content = (tuple(data["fields"]), tuple(data["tags"]))
         return self._content
 
     def to_json(self) -> str:
-        if self._json:
-            return self._json
         return json.dumps({"identity": self.identity, "hash": self.hash, "added": self.added,
                            "modified": self.modified, "released": self.released, "removed": self.removed,
                            "tags": list(self.tags), "fields": list(self.fields)}, ensure_ascii=False)
 
     def but(self, **changes) -> NoteStamp:
-        """A copy with some attributes changed."""
+        """A copy with some attributes changed (no longer as its origin has it)."""
         values = {name: getattr(self, name) for name in
-                  ("identity", "fields", "tags", "hash", "added", "modified", "released", "removed")}
-        return NoteStamp(**{**values, **changes})
+                  ("guid", "identity", "hash", "added", "modified", "released", "removed")}
+        return NoteStamp(**{**values, "content": self._parsed(), **changes})
 
     def _key(self) -> tuple:
         return self.identity, self.hash, self.added, self.modified, self.released, self.removed
@@ -125,12 +155,13 @@ class Lock:
     note_type: NoteTypeStamp | None = None
     notes: dict[str, NoteStamp] = field(default_factory=dict)  # by GUID
     released: str = ""  # the last version released from this lock (see mark_released)
+    origin: LockText | None = field(default=None, compare=False)  # the text its unchanged stamps come from
 
 
 def read_lock(path: Path, cache_dir: Path | None = None) -> Lock:
     """Read the lock at `path`; an absent lock is an empty one (the first build).
 
-    With `cache_dir`, a lock this build or the last one wrote is taken from the cache,
+    With `cache_dir`, a lock that this build or the last one wrote is read from the cache,
     already parsed: five times faster for a big deck.
     """
     if not path.exists():
@@ -138,30 +169,36 @@ def read_lock(path: Path, cache_dir: Path | None = None) -> Lock:
     data = path.read_bytes()
     cache = FileCache(cache_dir, b"lock", kind="locks")
     key = cache.key(str(path), data)
+    origin = LockText(path)
     if (rows := cache.get(key)) is not None:
-        return _from_rows(rows)
-    lock = parse_lock(data.decode("utf-8"), display_path(path))
-    cache.put(key, _to_rows(lock))
+        major, released, note_type, notes = rows
+        return Lock(major, NoteTypeStamp(**note_type) if note_type else None,
+                    {row[0]: NoteStamp(*row, origin=origin) for row in notes}, released, origin)
+    lock = parse_lock(data.decode("utf-8"), display_path(path), origin)
+    if lock.origin is not None:  # in write_lock's form, so that its lines can be found again
+        remember_lock(path, lock, hashlib.sha256(data).digest(), cache_dir)
     return lock
 
 
-def parse_lock(text: str, name: str) -> Lock:
-    """Parse the text of a lock; `name` says where it came from, in messages."""
+def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
+    """Parse the text of a lock; `name` says where it came from, in messages; `origin` keeps the text."""
+    origin = origin or LockText(text=text)
     try:
         head, separator, body = text.partition(_NOTES_START)
         if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
-            data = json.loads(head + "\"notes\": {}\n}")
+            data = json.loads(head + '"notes": {}\n}')
             notes = {}
             for line in body[: -len(_NOTES_END)].split(",\n"):
                 guid, _, stamp = line.strip().partition(": ")
-                notes[guid[1:-1]] = NoteStamp.from_json(stamp)  # GUIDs have no quote nor backslash
-        else:  # reformatted by hand or by a tool: parse it whole
+                notes[guid[1:-1]] = NoteStamp.from_json(guid[1:-1], stamp, origin)
+        else:  # reformatted by hand or by a tool: parse it whole, and write it anew
             data = json.loads(text)
-            notes = {guid: NoteStamp.from_json(json.dumps(stamp)) for guid, stamp in data["notes"].items()}
+            origin = None
+            notes = {guid: NoteStamp.from_dict(guid, stamp) for guid, stamp in data["notes"].items()}
         if data.get("format") != _FORMAT:
             raise ValueError(f"expected format {_FORMAT}, found {data.get('format')!r}")
         note_type = NoteTypeStamp(**data["note_type"]) if data.get("note_type") else None
-        return Lock(int(data["major"]), note_type, notes, data["released"])
+        return Lock(int(data["major"]), note_type, notes, data["released"], origin)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise BuildError(
             f"{name}: the lock file is damaged ({error}); restore it with `git checkout -- {name}`"
@@ -171,10 +208,13 @@ def parse_lock(text: str, name: str) -> Lock:
 def write_lock(path: Path, lock: Lock) -> bytes:
     """Write the lock with one note per line, sorted by GUID, so that its diffs are readable.
 
-    Return the SHA-256 of what was written.
+    A note unchanged since its lock was read is copied as it was. Return the SHA-256 of
+    what was written.
     """
     note_type = json.dumps(asdict(lock.note_type), ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256()
+    old_lines = lock.origin.lines() if lock.origin else iter(())
+    old = next(old_lines, None)
     with replacing(path) as partial, partial.open("wb") as file:
         def write(text: str) -> None:
             data = text.encode()
@@ -185,31 +225,25 @@ def write_lock(path: Path, lock: Lock) -> bytes:
               f' "note_type": {note_type},\n{_NOTES_START}')
         separator = ""
         for guid, stamp in sorted(lock.notes.items()):
-            write(f'{separator}  "{guid}": {stamp.to_json()}')
+            if stamp.origin is not None and stamp.origin is lock.origin:
+                while old is not None and old[0] < guid:
+                    old = next(old_lines, None)
+                line = old[1]
+            else:
+                line = stamp.to_json()
+            write(f'{separator}  "{guid}": {line}')
             separator = ",\n"
         write(_NOTES_END)
     return digest.digest()
 
 
-def remember_lock(path: Path, lock: Lock, digest: bytes, cache_dir: Path) -> None:
-    """Keep the lock just written, parsed, for the next build to read (see read_lock)."""
+def remember_lock(path: Path, lock: Lock, digest: bytes, cache_dir: Path | None) -> None:
+    """Keep the lock just read or written, parsed, for the next build to read (see read_lock)."""
     cache = FileCache(cache_dir, b"lock", kind="locks")
-    cache.put(cache.key_of_digest(str(path), digest), _to_rows(lock))
-    cache.prune()
-
-
-def _to_rows(lock: Lock) -> tuple:
     note_type = asdict(lock.note_type) if lock.note_type else None
-    return lock.major, lock.released, note_type, [
-        (guid, s.identity, s.hash, s.added, s.modified, s.released, s.removed, s.to_json())
-        for guid, s in lock.notes.items()]
-
-
-def _from_rows(rows: tuple) -> Lock:
-    major, released, note_type, notes = rows
-    return Lock(major, NoteTypeStamp(**note_type) if note_type else None,
-                {guid: NoteStamp(identity, None, None, digest, added, modified, note_released, removed, text)
-                 for guid, identity, digest, added, modified, note_released, removed, text in notes}, released)
+    rows = [(s.guid, s.identity, s.hash, s.added, s.modified, s.released, s.removed) for s in lock.notes.values()]
+    cache.put(cache.key_of_digest(str(path), digest), (lock.major, lock.released, note_type, rows))
+    cache.prune()
 
 
 def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note], identities: list[str]) -> Lock:
@@ -219,15 +253,16 @@ def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note]
     new_type = _stamp_note_type(lock.note_type, note_type, manifest, clock)
     stamps: dict[str, NoteStamp] = {}
     for note, identity in zip(notes, identities, strict=True):
-        stamps[note.guid] = _stamp_note(lock.notes.get(note.guid), identity, note.fields, note.tags,
+        stamps[note.guid] = _stamp_note(lock.notes.get(note.guid), note.guid, identity, note.fields, note.tags,
                                         note.hash, False, clock)
     removed_tag = f"{manifest.slug}::removed"
     for guid, old in lock.notes.items():
         if guid in stamps or (major_bump and old.removed) or not old.released:
             continue  # a major version drops what was removed before it; no learner has an unreleased note
         tags = old.tags if old.removed else (*old.tags, removed_tag)
-        stamps[guid] = _stamp_note(old, old.identity, old.fields, tags, content_hash(old.fields, tags), True, clock)
-    return Lock(manifest.major, new_type, stamps, lock.released)
+        stamps[guid] = _stamp_note(old, guid, old.identity, old.fields, tags, content_hash(old.fields, tags), True,
+                                   clock)
+    return Lock(manifest.major, new_type, stamps, lock.released, lock.origin)
 
 
 def mark_released(lock: Lock, version: str) -> Lock:
@@ -240,7 +275,8 @@ def mark_released(lock: Lock, version: str) -> Lock:
 def retired_notes(lock: Lock) -> list[Note]:
     """Return the notes the lock still ships for entries removed from the source."""
     retired = sorted((stamp.added, guid) for guid, stamp in lock.notes.items() if stamp.removed)
-    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, lock.notes[guid].hash) for _, guid in retired]
+    return [Note(guid, lock.notes[guid].fields, lock.notes[guid].tags, lock.notes[guid].hash)
+            for _, guid in retired]
 
 
 def describe_changes(old: Lock, new: Lock) -> str:
@@ -255,15 +291,16 @@ def describe_changes(old: Lock, new: Lock) -> str:
     return ", ".join(parts) or "no change"
 
 
-def _stamp_note(old: NoteStamp | None, identity: str, fields, tags, digest: str, removed: bool,
+def _stamp_note(old: NoteStamp | None, guid: str, identity: str, fields, tags, digest: str, removed: bool,
                 clock: _Clock) -> NoteStamp:
+    content = (tuple(fields), tuple(tags))
     if old is None:
         now = clock.after(None)
-        return NoteStamp(identity, fields, tags, digest, now, now)
+        return NoteStamp(guid, identity, digest, now, now, content=content)
     if (old.hash, old.identity, old.removed) == (digest, identity, removed):
         return old
     modified = old.modified if old.hash == digest else clock.after(old.modified)
-    return NoteStamp(identity, fields, tags, digest, old.added, modified, old.released, removed)
+    return NoteStamp(guid, identity, digest, old.added, modified, old.released, removed, content)
 
 
 def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest,

@@ -1,0 +1,56 @@
+"""The lock file: read fast, written the same whichever way a note's line was made."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deckbuild.errors import BuildError
+from deckbuild.lock import Lock, read_lock, write_lock
+
+
+@pytest.fixture
+def built(cli, project) -> Path:
+    assert cli("build").exit_code == 0
+    return project / "source" / "deck.lock"
+
+
+def fresh(lock: Lock) -> Lock:
+    """The same lock with every note re-serialised, as if none came from a file."""
+    return Lock(lock.major, lock.note_type, {guid: stamp.but() for guid, stamp in lock.notes.items()},
+                lock.released)
+
+
+def test_copied_and_rewritten_lines_are_the_same_bytes(built, tmp_path):
+    lock = read_lock(built)
+    assert lock.origin is not None
+    copied, rewritten = tmp_path / "copied.lock", tmp_path / "rewritten.lock"
+    write_lock(copied, lock)
+    write_lock(rewritten, fresh(lock))
+    assert copied.read_bytes() == rewritten.read_bytes() == built.read_bytes()
+
+
+def test_the_cache_gives_the_same_lock_as_the_file(built, tmp_path):
+    cache = tmp_path / "cache"
+    parsed = read_lock(built, cache)
+    cached = read_lock(built, cache)  # the second read comes from the cache
+    assert cached == parsed
+    for guid, stamp in parsed.notes.items():
+        assert (cached.notes[guid].fields, cached.notes[guid].tags) == (stamp.fields, stamp.tags)
+
+
+def test_a_reformatted_lock_is_read_and_written_back_in_its_own_form(built, tmp_path):
+    original = built.read_bytes()
+    built.write_text(json.dumps(json.loads(original), indent=4, ensure_ascii=False), encoding="utf-8")
+    lock = read_lock(built, tmp_path / "cache")
+    assert lock.origin is None and len(lock.notes) == 22
+    write_lock(built, lock)
+    assert built.read_bytes() == original
+
+
+def test_a_damaged_lock_says_how_to_restore_it(built, monkeypatch, project):
+    built.write_text('{"format": 1, "notes": ', encoding="utf-8")
+    with pytest.raises(BuildError, match=r"source/deck.lock: the lock file is damaged .*git checkout -- source/"):
+        read_lock(Path("source/deck.lock"))
