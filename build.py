@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Build the Anki deck in source/ into dist/: `python build.py --help`."""
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -22,6 +24,28 @@ templates_option = click.option(
 out_option = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
     show_default=True, help="Directory to write to.")
+
+
+class ProgressBar:
+    """A progress bar per stage of a long build, on a terminal only: quiet in CI, pipes and files."""
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty() and not os.environ.get("CI")
+        self.stage, self.bar = None, None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage, self.bar = stage, click.progressbar(length=total, label=stage, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def report_warnings(result: Build) -> None:
@@ -46,7 +70,12 @@ def cli() -> None:
                    "`audio`, else no].")
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, audio: bool | None) -> None:
     """Validate the sources and write dist/<slug>-<version>.apkg."""
-    package, result = build_deck(source_dir, templates_dir, out_dir, locked=locked, audio=audio)
+    progress = ProgressBar()
+    try:
+        package, result = build_deck(source_dir, templates_dir, out_dir, locked=locked, audio=audio,
+                                     progress=progress)
+    finally:
+        progress.close()
     if result is None:
         click.echo(f"up to date: {package}")
     else:

@@ -188,7 +188,7 @@ def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
         if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
             data = json.loads(head + '"notes": {}\n}')
             notes = {}
-            for line in body[: -len(_NOTES_END)].split(",\n"):
+            for line in filter(None, body[: -len(_NOTES_END)].split(",\n")):
                 guid, _, stamp = line.strip().partition(": ")
                 notes[guid[1:-1]] = NoteStamp.from_json(guid[1:-1], stamp, origin)
         else:  # reformatted by hand or by a tool: parse it whole, and write it anew

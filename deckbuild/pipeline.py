@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +35,15 @@ class Build:
     warnings: list[Problem]
 
 
+Progress = Callable[[str, int, int], None]  # (stage, done, total): told as a long build goes
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """Report nothing: the default; the command line draws a bar on a terminal."""
+
+
 def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
-            cache_dir: Path | None = None) -> Build:
+            cache_dir: Path | None = None, progress: Progress = no_progress) -> Build:
     """Run every stage short of writing: the whole deck, checked and stamped.
 
     With `audio` (by default the manifest's), espeak-ng records every term and example;
@@ -48,7 +57,7 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     use_audio = manifest.audio if audio is None else audio
     files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{use_audio}".encode())
     task = _FileTask(manifest, source_dir, (cache_dir or CACHE_DIR) / "speech" if use_audio else None)
-    checked = _check_files(reading_paths, task, files)
+    checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
     identities = [identity for result in checked for identity in result.identities]
     entry_rows = [row for result in checked for row in result.entries]
@@ -72,7 +81,8 @@ CACHE_DIR = Path(".cache")
 
 
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False,
-          audio: bool | None = None, force: bool = False) -> tuple[Path, Build | None]:
+          audio: bool | None = None, force: bool = False,
+          progress: Progress = no_progress) -> tuple[Path, Build | None]:
     """Build the deck's .apkg into `out_dir` and update the lock.
 
     Return the package, and the build; no build if the package was up to date (unless `force`).
@@ -80,7 +90,7 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
     state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"locked={locked} audio={audio}", LOCK_NAME)
     if not force and (package := state.current()) is not None:
         return package, None
-    result = prepare(source_dir, templates_dir, audio, CACHE_DIR)
+    result = prepare(source_dir, templates_dir, audio, CACHE_DIR, progress)
     lock_path = source_dir / LOCK_NAME
     if locked and result.lock != result.previous_lock:
         raise BuildError(
@@ -92,7 +102,9 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
     with ThreadPoolExecutor(max_workers=1) as pool:  # SQLite and zlib let go of the GIL: write both at once
         lock_written = (pool.submit(write_lock, lock_path, result.lock)
                         if result.lock != result.previous_lock else None)
+        progress("writing the package", 0, 1)
         write_package(package, result.manifest, result.note_type, result.notes, result.lock)
+        progress("writing the package", 1, 1)
         if lock_written is not None:
             lock_digest = lock_written.result()
     if lock_digest is not None:
@@ -143,24 +155,27 @@ class _FileTask:
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes])
 
 
-def _check_files(paths: list[Path], task: _FileTask, files: FileCache) -> list[_Checked]:
+def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:
     """Check every file not in the cache, on every core when there are many; cache the good ones."""
     contents = [path.read_bytes() for path in paths]
     keys = [files.key(str(path), data) for path, data in zip(paths, contents, strict=True)]
     results = [None if (cached := files.get(key)) is None else _Checked(*cached) for key in keys]
     todo = [index for index, result in enumerate(results) if result is None]
     workers = min(os.cpu_count() or 1, len(todo) // _FILES_PER_WORKER)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            done = list(pool.map(task, [paths[i] for i in todo], [contents[i] for i in todo], chunksize=4))
-    else:
-        done = [task(paths[i], contents[i]) for i in todo]
-    for index, result in zip(todo, done, strict=True):
-        results[index] = result
-        media = any(row[_IMAGE] or row[_AUDIO] for row in result.entries)  # files that can change behind its back
-        if not result.problems and not media:
-            files.put(keys[index], tuple(result))
+    with contextlib.ExitStack() as stack:
+        if workers > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(workers))
+            done = pool.map(task, [paths[i] for i in todo], [contents[i] for i in todo], chunksize=4)
+        else:
+            done = (task(paths[i], contents[i]) for i in todo)
+        for count, (index, result) in enumerate(zip(todo, done, strict=True), start=1):
+            progress("checking sources", count, len(todo))
+            results[index] = result
+            media = any(row[_IMAGE] or row[_AUDIO] for row in result.entries)  # can change behind its back
+            if not result.problems and not media:
+                files.put(keys[index], tuple(result))
     return results
+
 
 
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves

@@ -76,3 +76,45 @@ def test_a_bad_source_date_epoch_is_refused(cli, monkeypatch, value):
     result = cli("build")
     assert result.exit_code == 1
     assert result.stderr == f"error: SOURCE_DATE_EPOCH must be a whole number of seconds, found '{value}'\n"
+
+
+def run_on_a_terminal(args: list[str], cwd, env: dict) -> str:
+    """Run a command with its output on a pseudo-terminal, as a person at a terminal sees it."""
+    import os
+    import pty
+    import subprocess
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(args, cwd=cwd, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait()
+    os.close(leader)
+    assert process.returncode == 0, output
+    return output.decode(errors="replace")
+
+
+def test_progress_is_shown_on_a_terminal_only(cli, project, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    shown = run_on_a_terminal([sys.executable, str(ROOT / "build.py"), "build"], project, env)
+    assert "checking sources" in shown and "writing the package" in shown and "100%" in shown
+
+    (project / "source" / "hangzhou.yaml").write_text(
+        (project / "source" / "hangzhou.yaml").read_text(encoding="utf-8").replace("紅人", "名人"), encoding="utf-8")
+    piped = subprocess.run([sys.executable, str(ROOT / "build.py"), "build"], cwd=project, env=env,
+                           capture_output=True, text=True, check=True)
+    assert piped.stderr == "" and piped.stdout == "wrote dist/lexique-1.0.0.apkg\n"
