@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: build test lint check clean preview release release-check previous-release publish system-packages
+.PHONY: build test lint check clean preview release release-check previous-release publish system-packages bench
 
 build: $(VENV)/.runtime
 	$(BIN)/python build.py build
@@ -64,3 +64,8 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
+
+# Speed and memory against bare genanki, in one run: `make bench` (N=50000 entries) or `make bench N=5000`.
+N ?= 50000
+bench: $(VENV)/.dev
+	$(BIN)/python bench/bench.py $(N)
