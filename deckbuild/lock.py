@@ -206,6 +206,12 @@ def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
 
 
 def write_lock(path: Path, lock: Lock) -> bytes:
+    """Write the lock to `path`, atomically; return the SHA-256 of what was written."""
+    with replacing(path) as partial:
+        return write_lock_file(partial, lock)
+
+
+def write_lock_file(path: Path, lock: Lock) -> bytes:
     """Write the lock with one note per line, sorted by GUID, so that its diffs are readable.
 
     A note unchanged since its lock was read is copied as it was. Return the SHA-256 of
@@ -215,7 +221,7 @@ def write_lock(path: Path, lock: Lock) -> bytes:
     digest = hashlib.sha256()
     old_lines = lock.origin.lines() if lock.origin else iter(())
     old = next(old_lines, None)
-    with replacing(path) as partial, partial.open("wb") as file:
+    with path.open("wb") as file:
         def write(text: str) -> None:
             data = text.encode()
             digest.update(data)

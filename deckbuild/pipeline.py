@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from .atomic import replacing
 from .cache import BuildState, FileCache
 from .errors import BuildError, Problem, SourceError
 from .identify import duplicate_identities, note_guid, renamed_entries
 from .load import check_source_dir, load_file
-from .lock import LOCK_NAME, Lock, describe_changes, read_lock, remember_lock, retired_notes, stamp, write_lock
+from .lock import LOCK_NAME, Lock, describe_changes, read_lock, remember_lock, retired_notes, stamp, write_lock_file
 from .package import package_name, write_package
 from .render import Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
@@ -35,6 +36,7 @@ class Build:
     warnings: list[Problem]
 
 
+CACHE_DIR = Path(".cache")  # beside dist/, not in it: see cache.py
 Progress = Callable[[str, int, int], None]  # (stage, done, total): told as a long build goes
 
 
@@ -77,9 +79,6 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     return Build(manifest, kind, notes + retired_notes(lock), len(notes), lock, previous, warnings)
 
 
-CACHE_DIR = Path(".cache")
-
-
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False,
           audio: bool | None = None, force: bool = False,
           progress: Progress = no_progress) -> tuple[Path, Build | None]:
@@ -98,15 +97,20 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
             "run `make build` and commit the lock with the change"
         )
     package = out_dir / package_name(result.manifest)
+    changed = result.lock != result.previous_lock
     lock_digest = None
-    with ThreadPoolExecutor(max_workers=1) as pool:  # SQLite and zlib let go of the GIL: write both at once
-        lock_written = (pool.submit(write_lock, lock_path, result.lock)
-                        if result.lock != result.previous_lock else None)
-        progress("writing the package", 0, 1)
-        write_package(package, result.manifest, result.note_type, result.notes, result.lock)
-        progress("writing the package", 1, 1)
-        if lock_written is not None:
-            lock_digest = lock_written.result()
+    # The lock is written beside itself while the package is written (SQLite and zlib let go of
+    # the GIL), and takes its place only once the package has: a failed build changes neither.
+    try:
+        with replacing(lock_path) if changed else contextlib.nullcontext() as partial_lock, \
+                ThreadPoolExecutor(max_workers=1) as pool:
+            lock_written = pool.submit(write_lock_file, partial_lock, result.lock) if changed else None
+            progress("writing the package", 0, 1)
+            write_package(package, result.manifest, result.note_type, result.notes, result.lock)
+            progress("writing the package", 1, 1)
+            lock_digest = lock_written.result() if lock_written else None
+    except OSError as error:
+        raise BuildError(f"cannot write {error.filename or package}: {error.strerror or error}") from error
     if lock_digest is not None:
         remember_lock(lock_path, result.lock, lock_digest, CACHE_DIR)
     state.record(package, lock_digest)
@@ -175,7 +179,6 @@ def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress:
             if not result.problems and not media:
                 files.put(keys[index], tuple(result))
     return results
-
 
 
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves

@@ -118,3 +118,19 @@ def test_progress_is_shown_on_a_terminal_only(cli, project, monkeypatch):
     piped = subprocess.run([sys.executable, str(ROOT / "build.py"), "build"], cwd=project, env=env,
                            capture_output=True, text=True, check=True)
     assert piped.stderr == "" and piped.stdout == "wrote dist/lexique-1.0.0.apkg\n"
+
+
+def test_a_package_that_cannot_be_written_changes_nothing(cli, project):
+    assert cli("build").exit_code == 0
+    lock = (project / "source" / "deck.lock").read_bytes()
+    source = project / "source" / "hangzhou.yaml"
+    source.write_text(source.read_text(encoding="utf-8").replace("紅人", "名人"), encoding="utf-8")
+    package = project / "dist" / "lexique-1.0.0.apkg"
+    package.unlink()
+    package.mkdir()  # something in the way of the package
+
+    result = cli("build")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot write ") and "Is a directory" in result.stderr
+    assert (project / "source" / "deck.lock").read_bytes() == lock, "the lock moves only with its package"
