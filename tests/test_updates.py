@@ -305,3 +305,38 @@ def test_an_entry_added_and_removed_between_two_releases_is_simply_dropped(cli, 
     assert cli("build").exit_code == 0
     identities = {stamp.identity for stamp in read_lock(project / "source" / "deck.lock").notes.values()}
     assert "garder|transitive-verb" not in identities and len(identities) == 22
+
+
+@pytest.mark.parametrize("built_after_the_edit", [True, False])
+def test_a_changed_note_replaces_the_learners_edits_made_before_the_build(cli, learner, monkeypatch,
+                                                                          built_after_the_edit):
+    """As the README says: Anki replaces the whole note, if the build is newer than the learner's edit."""
+    import time
+
+    note = learner.note("coqueluche")
+    note["Notes"] = "my own mnemonic"
+    note.tags.append("mine")
+    learner.col.update_note(note)
+    edited_at = learner.note("coqueluche").mod
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 60 if built_after_the_edit else EPOCH))
+    edit("source/hangzhou.yaml", "gloss: 受愛戴的人,紅人,寵兒", "gloss: 受愛戴的人,紅人,寵兒(口語)")
+    assert cli("build").exit_code == 0
+    log = learner.import_package(PACKAGE)
+    note = learner.note("coqueluche")
+    if built_after_the_edit:
+        assert [n.fields[0] for n in log.updated] == ["coqueluche"]
+        assert note["Notes"] == "在醫學上,指百日咳。" and "mine" not in note.tags
+    else:  # edited after the build: the learner's version stays
+        assert not log.updated and note.mod == edited_at
+        assert note["Notes"] == "my own mnemonic" and note["Gloss"] == "受愛戴的人,紅人,寵兒"
+
+
+def test_renaming_the_deck_makes_a_new_empty_deck_beside_the_old_one(cli, learner):
+    """As the README warns: decks are matched by name."""
+    edit("source/deck.yaml", "name: 法語詞彙 Lexique", "name: 法語詞彙")
+    edit("source/hangzhou.yaml", "gloss: 詐欺,舞弊", "gloss: 詐欺;舞弊")
+    assert cli("build").exit_code == 0
+    learner.import_package(PACKAGE)
+    decks = {deck.name: deck.id for deck in learner.col.decks.all_names_and_ids()}
+    assert {"法語詞彙 Lexique", "法語詞彙"} <= set(decks)
+    assert {card.did for card in learner.cards()} == {decks["法語詞彙 Lexique"]}, "the cards stay where they were"
