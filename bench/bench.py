@@ -24,6 +24,7 @@ from bench.generate import generate  # noqa: E402
 from deckbuild.pipeline import prepare  # noqa: E402
 
 TARGETS = {"cold": 3.0, "one_entry": 1.3, "no_change_seconds": 0.5, "peak_mb": 400}
+TARGET_SIZE = 50_000  # the targets are set for this many entries; smaller decks are shown, not judged
 
 BARE_GENANKI = """
 import pickle, sys, time, genanki
@@ -101,10 +102,13 @@ def main(count: int) -> int:
     print(f"{count} entries in {len(list(range(0, count, 500)))} files ({size:.1f} MB of YAML), Python "
           f"{sys.version.split()[0]}, {os.cpu_count()} cores; bare genanki peak {baseline_peak:.0f} MB")
     print(f"{'':38} {'time':>9}  {'ratio':>16}  {'target':>10}")
+    judged = count >= TARGET_SIZE
     for name, value, ratio, target, *met in rows:
-        verdict = ("met" if met[0] else "MISSED") if met else ""
+        verdict = ("met" if met[0] else "MISSED") if met and judged else ""
         print(f"{name:38} {value:>9}  {ratio:>16}  {target:>10}  {verdict}")
-    return 0 if all(row[4] for row in rows[1:]) else 1
+    if not judged:
+        print(f"(the targets are for {TARGET_SIZE:,} entries; with fewer, fixed costs weigh more)")
+    return 0 if not judged or all(row[4] for row in rows[1:]) else 1
 
 
 if __name__ == "__main__":

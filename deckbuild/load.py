@@ -28,10 +28,12 @@ _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
 _HINTS = {
     "tab character": "indent with spaces; YAML does not allow tabs",
     "'\\t'": "indent with spaces; YAML does not allow tabs",
-    "quoted scalar": "close the quotes",
-    "mapping values are not allowed": "put a value that contains ': ' in quotes",
+    "mapping values are not allowed": "line this key up with the keys above it; a value that contains ': ' "
+                                      "goes in quotes",
     "could not find expected ':'": "every key needs a ':' after it; check the indentation of this line",
     "expected <block end>": "check that this line is indented like the lines of the same level",
+    "expected '-' indicator": "check the indentation: the keys of an entry line up under its first key",
+    "did not find expected key": "check the indentation: the keys of an entry line up under its first key",
 }
 
 
@@ -130,7 +132,7 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
     try:
         root = _compose(yaml.parse(text, Loader=Loader), name, problems)
     except yaml.MarkedYAMLError as error:
-        problems.append(_yaml_problem(name, error))
+        problems.append(_yaml_problem(name, error, text))
         return None
     except yaml.YAMLError as error:  # unmarked: only reader errors (control characters)
         problems.append(Problem(name, 1, 1, f"invalid YAML: {error}"))
@@ -203,16 +205,34 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
     return root
 
 
-def _yaml_problem(name: str, error: yaml.MarkedYAMLError) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+def _yaml_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     problem = (error.problem or "").strip()
     context = (error.context or "").strip()
+    # A quote never closed runs to the end of the file: point at where it opened.
+    at_end = "end of stream" in problem and error.context_mark is not None
+    mark = error.context_mark if at_end else (error.problem_mark or error.context_mark)
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if at_end and "quoted scalar" in context:
+        return Problem(name, line, column, "invalid YAML: this quote is never closed (the file ends first); close it")
     if context and error.context_mark and error.context_mark.line != mark.line:
         context += f" that starts on line {error.context_mark.line + 1}"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    hint = next((h for k, h in _HINTS.items() if k in f"{problem} {context}"), None)
+    opened = _unclosed_quote(text, line)
+    hint = (f"the quote opened on line {opened} is not closed on its line: close it" if opened and not at_end
+            else next((h for k, h in _HINTS.items() if k in f"{problem} {context}"), None))
     return Problem(name, line, column, message + (f"; {hint}" if hint else ""))
+
+
+def _unclosed_quote(text: str, before: int) -> int | None:
+    """The line, before line `before`, where a value opens a quote it does not close, if any."""
+    for number, line in enumerate(text.splitlines()[: before - 1], start=1):
+        value = _QUOTED_VALUE.match(line)
+        if value and value.group(2).count(value.group(1)) % 2 == 0:  # the opening quote is not paired
+            return number
+    return None
+
+
+_QUOTED_VALUE = re.compile(r"""\s*(?:-\s+)?(?:[^\s:#'"][^:#]*:\s+)?(["'])(.*)$""")
 
 
 def _position_of_byte(data: bytes, offset: int) -> tuple[int, int]:

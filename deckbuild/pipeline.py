@@ -86,7 +86,8 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
 
     Return the package, and the build; no build if the package was up to date (unless `force`).
     """
-    state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"locked={locked} audio={audio}", LOCK_NAME)
+    # --locked only checks, so it is not an input: an up-to-date package means the lock matches.
+    state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"audio={audio}", LOCK_NAME)
     if not force and (package := state.current()) is not None:
         return package, None
     result = prepare(source_dir, templates_dir, audio, CACHE_DIR, progress)

@@ -30,6 +30,7 @@ def write_preview(result, templates_dir: Path, out_dir: Path) -> Path:
     target = out_dir / "preview"
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".preview-", dir=out_dir))
+    staging.chmod(0o755)  # readable like the rest of dist/, to share or serve
     try:
         notes = _rendered_cards(result)
         rows = []

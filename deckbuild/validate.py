@@ -54,24 +54,24 @@ class _File:
             return None
         by_name = {key.name: key for key in keys}
         values: dict[str, tuple[object, Node]] = {}
+        meant: set[str] = set()  # keys that a misspelt key stands for: reported once, as the misspelling
         for key_node, value_node in node.pairs:
             name = key_node.value
             key = by_name.get(name)
             if key is None:
-                hint = _did_you_mean(name, by_name) or f"; expected one of: {', '.join(by_name)}"
+                close = _closest(name, by_name)
+                meant.add(close or "")
+                hint = f"; did you mean '{close}'?" if close else f"; expected one of: {', '.join(by_name)}"
                 self.report(key_node, f"{what}: unknown field '{name}'{hint}")
                 continue
             value = self.value(key, value_node, f"{what}, field '{name}'")
             if value is not None:
                 values[name] = (value, value_node)
+        written = {key_node.value for key_node, _ in node.pairs}
         for key in keys:
-            if key.required and key.name not in values and not self._has_key(node, key.name):
+            if key.required and key.name not in written and key.name not in meant:
                 self.report(node, f"{what}: missing field '{key.name}' ({_lower_first(key.doc)})")
         return values
-
-    @staticmethod
-    def _has_key(node: Mapping, name: str) -> bool:
-        return any(k.value == name for k, _ in node.pairs)
 
     def value(self, key: Key, node: Node, what: str) -> object | None:
         """Convert one value by the kind of its key; report and return None when it is wrong."""
@@ -95,8 +95,9 @@ class _File:
                 return None
             return text == "true"
         if key.kind == "choice" and text not in key.choices:
+            close = _closest(text, key.choices)
             self.report(node, f"{what}: expected {_expected(key)}, found '{_clip(text)}'"
-                              f"{_did_you_mean(text, key.choices)}")
+                              + (f"; did you mean '{close}'?" if close else ""))
             return None
         if len(text) > key.max_length:
             self.report(node, f"{what}: expected at most {key.max_length} characters, found {len(text)}; "
@@ -260,9 +261,10 @@ def _found(node: Node) -> str:
     return "an empty value" if node.is_null or not node.value.strip() else f"'{_clip(node.value)}'"
 
 
-def _did_you_mean(word: str, choices) -> str:
+def _closest(word: str, choices) -> str | None:
+    """The choice `word` was most likely meant to be, if one is close enough."""
     close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else None
 
 
 def _clip(text: str, limit: int = 40) -> str:
