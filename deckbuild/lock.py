@@ -69,14 +69,16 @@ class NoteStamp:
     for the notes that changed.
     """
 
-    __slots__ = ("_content", "added", "guid", "hash", "identity", "modified", "origin", "released", "removed")
+    __slots__ = ("_content", "added", "guid", "hash", "identity", "modified", "origin", "released", "removed",
+                 "shipped")
 
     def __init__(self, guid: str, identity: str, hash: str, added: int, modified: int, released: str = "",
-                 removed: bool = False, content: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
-                 origin: LockText | None = None):
+                 removed: bool = False, shipped: tuple[str, int] | None = None,
+                 content: tuple[tuple[str, ...], tuple[str, ...]] | None = None, origin: LockText | None = None):
         self.guid, self.identity, self.hash, self.added, self.modified = guid, identity, hash, added, modified
         self.released = released  # the first release that shipped it; empty until a release does
         self.removed = removed  # its entry left the source; it ships tagged until the next major version
+        self.shipped = shipped  # (hash, modified) as the last release shipped it, if it changed since
         self._content = content  # (fields, tags); None until asked, if `origin` has them
         self.origin = origin  # the lock text it was read from, unchanged since
 
@@ -86,14 +88,18 @@ class NoteStamp:
         match = _STAMP.match(text) if origin is not None else None
         if match is None:  # not in the form write_lock writes: read it all, to write it anew
             return cls.from_dict(guid, json.loads(text))
-        identity, digest, added, modified, released, removed = match.groups()
+        identity, digest, added, modified, released, removed, shipped_hash, shipped_modified = match.groups()
         identity = json.loads(identity) if "\\" in identity else identity[1:-1]  # escapes are rare
-        return cls(guid, identity, digest, int(added), int(modified), released, removed == "true", None, origin)
+        shipped = (shipped_hash, int(shipped_modified)) if shipped_hash else None
+        return cls(guid, identity, digest, int(added), int(modified), released, removed == "true", shipped,
+                   origin=origin)
 
     @classmethod
     def from_dict(cls, guid: str, data: dict) -> NoteStamp:
+        shipped = data.get("shipped")
         return cls(guid, data["identity"], data["hash"], data["added"], data["modified"], data.get("released", ""),
-                   data.get("removed", False), (tuple(data["fields"]), tuple(data["tags"])))
+                   data.get("removed", False), tuple(shipped) if shipped else None,
+                   (tuple(data["fields"]), tuple(data["tags"])))
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -112,16 +118,17 @@ class NoteStamp:
     def to_json(self) -> str:
         return json.dumps({"identity": self.identity, "hash": self.hash, "added": self.added,
                            "modified": self.modified, "released": self.released, "removed": self.removed,
+                           "shipped": list(self.shipped) if self.shipped else None,
                            "tags": list(self.tags), "fields": list(self.fields)}, ensure_ascii=False)
 
     def but(self, **changes) -> NoteStamp:
         """A copy with some attributes changed (no longer as its origin has it)."""
         values = {name: getattr(self, name) for name in
-                  ("guid", "identity", "hash", "added", "modified", "released", "removed")}
+                  ("guid", "identity", "hash", "added", "modified", "released", "removed", "shipped")}
         return NoteStamp(**{**values, "content": self._parsed(), **changes})
 
     def _key(self) -> tuple:
-        return self.identity, self.hash, self.added, self.modified, self.released, self.removed
+        return self.identity, self.hash, self.added, self.modified, self.released, self.removed, self.shipped
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NoteStamp) and self._key() == other._key()
@@ -134,7 +141,8 @@ class NoteStamp:
 
 
 _STAMP = re.compile(r'\{"identity": ("(?:[^"\\]|\\.)*"), "hash": "([0-9a-f]+)", "added": (\d+), '
-                    r'"modified": (\d+), "released": "([0-9.]*)", "removed": (true|false), ')
+                    r'"modified": (\d+), "released": "([0-9.]*)", "removed": (true|false), '
+                    r'"shipped": (?:null|\["([0-9a-f]+)", (\d+)\]), ')
 
 
 @dataclass(frozen=True)
@@ -247,7 +255,8 @@ def remember_lock(path: Path, lock: Lock, digest: bytes, cache_dir: Path | None)
     """Keep the lock just read or written, parsed, for the next build to read (see read_lock)."""
     cache = FileCache(cache_dir, b"lock", kind="locks")
     note_type = asdict(lock.note_type) if lock.note_type else None
-    rows = [(s.guid, s.identity, s.hash, s.added, s.modified, s.released, s.removed) for s in lock.notes.values()]
+    rows = [(s.guid, s.identity, s.hash, s.added, s.modified, s.released, s.removed, s.shipped)
+            for s in lock.notes.values()]
     cache.put(cache.key_of_digest(str(path), digest), (lock.major, lock.released, note_type, rows))
     cache.prune()
 
@@ -272,10 +281,16 @@ def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note]
 
 
 def mark_released(lock: Lock, version: str) -> Lock:
-    """Record that `version` is released: every note it ships now has learners who keep it."""
-    notes = {guid: stamp if stamp.released else stamp.but(released=version)
+    """Record that `version` is released: every note it ships now has learners who keep it as it is."""
+    notes = {guid: stamp if stamp.released and not stamp.shipped else stamp.but(released=stamp.released or version,
+                                                                                 shipped=None)
              for guid, stamp in lock.notes.items()}
     return replace(lock, notes=notes, released=version)
+
+
+def unreleased(lock: Lock) -> int:
+    """How many notes are new or changed since the last release."""
+    return sum(1 for stamp in lock.notes.values() if not stamp.released or stamp.shipped)
 
 
 def retired_notes(lock: Lock) -> list[Note]:
@@ -305,8 +320,11 @@ def _stamp_note(old: NoteStamp | None, guid: str, identity: str, fields, tags, d
         return NoteStamp(guid, identity, digest, now, now, content=content)
     if (old.hash, old.identity, old.removed) == (digest, identity, removed):
         return old
+    shipped = old.shipped or ((old.hash, old.modified) if old.released else None)  # what learners have
+    if shipped and shipped[0] == digest:  # back as the last release had it: its time too, as if never changed
+        return NoteStamp(guid, identity, digest, old.added, shipped[1], old.released, removed, None, content)
     modified = old.modified if old.hash == digest else clock.after(old.modified)
-    return NoteStamp(guid, identity, digest, old.added, modified, old.released, removed, content)
+    return NoteStamp(guid, identity, digest, old.added, modified, old.released, removed, shipped, content)
 
 
 def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest,

@@ -23,9 +23,9 @@ import yaml
 
 from .errors import BuildError
 from .load import MANIFEST_NAME
-from .lock import LOCK_NAME, Lock, mark_released, parse_lock, read_lock, write_lock
+from .lock import LOCK_NAME, Lock, mark_released, parse_lock, read_lock, unreleased, write_lock
 from .package import package_name
-from .pipeline import build
+from .pipeline import build, prepare
 from .render import content_hash
 from .upgrade import check_upgrade
 
@@ -106,8 +106,12 @@ def load_snapshot(spec: str, source_dir: Path) -> Snapshot:
     if path.is_dir():
         version = yaml.safe_load((path / MANIFEST_NAME).read_text(encoding="utf-8"))["version"]
         return snapshot_of_lock(read_lock(path / LOCK_NAME), str(version))
-    lock_text = _git("show", f"{spec}:./{(source_dir / LOCK_NAME).as_posix()}")
-    manifest_text = _git("show", f"{spec}:./{(source_dir / MANIFEST_NAME).as_posix()}")
+    try:
+        lock_text = _git("show", f"{spec}:./{(source_dir / LOCK_NAME).as_posix()}")
+        manifest_text = _git("show", f"{spec}:./{(source_dir / MANIFEST_NAME).as_posix()}")
+    except BuildError as error:
+        raise BuildError(f"{spec}: expected an .apkg file, a source directory or a git ref such as v1.0.0 "
+                         f"that has {source_dir / LOCK_NAME} ({error})") from error
     return snapshot_of_lock(parse_lock(lock_text, f"{spec}:{source_dir / LOCK_NAME}"),
                             str(yaml.safe_load(manifest_text)["version"]))
 
@@ -134,7 +138,8 @@ def compare(old: Snapshot | None, new: Snapshot) -> Changes:
 def changelog(old: Snapshot | None, new: Snapshot, removed_tag: str) -> str:
     """Write the Markdown section of the release notes for going from `old` to `new`."""
     changes = compare(old, new)
-    lines = [f"## {new.version}", ""]
+    unreleased = old is not None and old.version == new.version
+    lines = [f"## Unreleased changes since {old.version}" if unreleased else f"## {new.version}", ""]
     if old is None:
         lines += [f"First release: {len(changes.added)} entries.", ""]
         return "\n".join(lines)
@@ -207,30 +212,43 @@ def build_at(tag: str, out_dir: Path) -> Path:
 
 
 def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, changelog_path: Path) -> str:
-    """Make `version` the deck's release: manifest, lock and changelog, checked; return the changelog section."""
+    """Make `version` the deck's release: manifest, lock and changelog, checked; return the changelog section.
+
+    Everything is checked before anything is written: a refused version changes nothing.
+    """
     _parse(version)
     manifest_path = source_dir / MANIFEST_NAME
     original = manifest_path.read_text(encoding="utf-8")
-    previous_version = read_lock(source_dir / LOCK_NAME).released
     updated, count = re.subn(r"(?m)^version:.*$", f"version: {version}", original)
     if count != 1:
         raise BuildError(f"{manifest_path}: expected one 'version:' line to update, found {count}")
+    previous_version = read_lock(source_dir / LOCK_NAME).released
+    previous = _last_release(previous_version, source_dir) if previous_version else None
     manifest_path.write_text(updated, encoding="utf-8")
     try:
-        _, result = build(source_dir, templates_dir, out_dir, force=True)
-        current = snapshot_of_lock(result.lock, version)
-        previous = load_snapshot(f"v{previous_version}", source_dir) if previous_version else None
+        current = snapshot_of_lock(prepare(source_dir, templates_dir).lock, version)
         if previous is not None:
             check_version(previous.version, version, compare(previous, current))
     except BuildError:
         manifest_path.write_text(original, encoding="utf-8")
         raise
+    _, result = build(source_dir, templates_dir, out_dir, force=True)
     write_lock(source_dir / LOCK_NAME, mark_released(result.lock, version))
     section = changelog(previous, current, f"{result.manifest.slug}::removed")
     history = changelog_path.read_text(encoding="utf-8") if changelog_path.exists() else CHANGELOG_TITLE
     changelog_path.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
                               encoding="utf-8")
     return section
+
+
+def _last_release(version: str, source_dir: Path) -> Snapshot:
+    try:
+        return load_snapshot(f"v{version}", source_dir)
+    except BuildError as error:
+        raise BuildError(
+            f"the last release, {version}, has no tag v{version} here to compare with: tag the commit that "
+            f"released it (`git tag v{version} COMMIT`), or fetch the tags (`git fetch --tags`)"
+        ) from error
 
 
 def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str | None,
@@ -245,6 +263,9 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
     if result.lock.released != manifest.version:
         raise BuildError(f"{source_dir / LOCK_NAME} is not marked as released at {manifest.version}; "
                          f"run `make release VERSION={manifest.version}` and commit what it changes")
+    if pending := unreleased(result.lock):
+        raise BuildError(f"{pending} note{'s are' if pending != 1 else ' is'} new or changed since {manifest.version} "
+                         "was released; run `make release VERSION=...` with the next version")
     current = snapshot_of_lock(result.lock, manifest.version)
     previous_tag = previous_release_tag(manifest.version)
     previous = load_snapshot(previous_tag, source_dir) if previous_tag else None

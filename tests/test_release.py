@@ -156,3 +156,42 @@ def test_the_deck_says_its_version_and_where_updates_come_from(cli, project, col
     collection.import_package(project / "dist" / "lexique-1.0.0.apkg")
     description = collection.col.decks.by_name("法語詞彙 Lexique")["desc"]
     assert "版本 1.0.0" in description and "發布頁面" in description and "http" not in description
+
+
+def test_a_refused_version_changes_nothing(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    with open("source/hangzhou.yaml", "a", encoding="utf-8") as file:
+        file.write("\n  - term: garder\n    pos: transitive-verb\n    gloss: 保持\n")
+    before = {p: p.read_bytes() for p in (Path("source/deck.yaml"), Path("source/deck.lock"), Path("CHANGELOG.md"))}
+    packages = sorted(Path("dist").glob("*.apkg"))
+
+    assert cli("bump", "1.0.1").exit_code == 1
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(Path("dist").glob("*.apkg")) == packages
+
+    git("tag", "-d", "v1.0.0")
+    result = cli("bump", "1.1.0")
+    assert result.exit_code == 1
+    assert result.stderr == ("error: the last release, 1.0.0, has no tag v1.0.0 here to compare with: tag the "
+                             "commit that released it (`git tag v1.0.0 COMMIT`), or fetch the tags "
+                             "(`git fetch --tags`)\n")
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_release_check_refuses_changes_not_yet_in_a_release(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    edit("source/hangzhou.yaml", "gloss: 洗錢", "gloss: 洗錢(金融)")
+    assert cli("build").exit_code == 0
+    result = cli("release-check")
+    assert result.exit_code == 1
+    assert result.stderr == ("error: 1 note is new or changed since 1.0.0 was released; run `make release "
+                             "VERSION=...` with the next version\n")
+    unreleased = cli("changelog", "v1.0.0")
+    assert unreleased.output.startswith("## Unreleased changes since 1.0.0\n\nSince 1.0.0: 1 changed.")
+
+
+def test_changelog_says_what_it_expected_of_a_side_it_cannot_read(cli, repo):
+    result = cli("changelog", "README.md")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: README.md: expected an .apkg file, a source directory or a git ref "
+                                    "such as v1.0.0 that has source/deck.lock")

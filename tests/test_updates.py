@@ -340,3 +340,20 @@ def test_renaming_the_deck_makes_a_new_empty_deck_beside_the_old_one(cli, learne
     decks = {deck.name: deck.id for deck in learner.col.decks.all_names_and_ids()}
     assert {"法語詞彙 Lexique", "法語詞彙"} <= set(decks)
     assert {card.did for card in learner.cards()} == {decks["法語詞彙 Lexique"]}, "the cards stay where they were"
+
+
+def test_an_edit_undone_before_the_next_release_leaves_the_note_as_released(cli, learner, monkeypatch):
+    """A note changed and changed back is, for learners, unchanged: its release's time comes back."""
+    lock_path = Path("source/deck.lock")
+    released = read_lock(lock_path).notes
+    edit("source/hangzhou.yaml", "gloss: 匿名", "gloss: 匿名(不具名)")
+    edit("source/hangzhou.yaml", "term: virage", "term: virrage")
+    assert cli("build").exit_code == 0
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH + 60))
+    edit("source/hangzhou.yaml", "gloss: 匿名(不具名)", "gloss: 匿名")
+    edit("source/hangzhou.yaml", "term: virrage", "term: virage")
+    assert cli("build").exit_code == 0
+
+    assert read_lock(lock_path).notes == released
+    log = learner.import_package(PACKAGE)
+    assert not log.updated and not log.new and len(log.duplicate) == 22
