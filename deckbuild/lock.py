@@ -26,7 +26,7 @@ from pathlib import Path
 from .atomic import replacing
 from .cache import FileCache
 from .errors import BuildError, display_path
-from .render import Note, NoteType, content_hash
+from .render import Note, NoteType, content_hash, look_hash
 from .schema import Manifest
 
 LOCK_NAME = "deck.lock"
@@ -36,15 +36,21 @@ _NOTES_END = "\n }\n}\n"
 
 
 class LockText:
-    """A lock as it was written, file or text, read again only for what is asked of it."""
+    """A lock as it was read, file or text, read again only for what is asked of it."""
 
-    def __init__(self, path: Path | None = None, text: str | None = None):
-        self.path, self.text = path, text
+    def __init__(self, path: Path | None = None, text: str | None = None, digest: bytes = b""):
+        self.path, self.text, self.digest = path, text, digest  # digest: of the file's bytes when read
         self._by_guid: dict[str, str] | None = None
 
     def lines(self) -> Iterator[tuple[str, str]]:
         """Every note's GUID and JSON line, in the order written (sorted by GUID), one at a time."""
-        with (open(self.path, encoding="utf-8") if self.text is None else io.StringIO(self.text)) as file:
+        text = self.text
+        if text is None:
+            data = self.path.read_bytes()
+            if hashlib.sha256(data).digest() != self.digest:
+                raise BuildError(f"{display_path(self.path)} changed while the build was running; build again")
+            text = data.decode("utf-8")
+        with io.StringIO(text) as file:
             for line in file:
                 if line == _NOTES_START:
                     break
@@ -147,10 +153,9 @@ _STAMP = re.compile(r'\{"identity": ("(?:[^"\\]|\\.)*"), "hash": "([0-9a-f]+)", 
 
 @dataclass(frozen=True)
 class NoteTypeStamp:
-    """What the lock knows of the note type: its schema, the major version that set it, its hash and time."""
+    """What the lock knows of the note type: its schema (the deck's public contract), its hash and time."""
 
     schema: dict
-    major: int
     hash: str
     modified: int
 
@@ -175,16 +180,17 @@ def read_lock(path: Path, cache_dir: Path | None = None) -> Lock:
     if not path.exists():
         return Lock()
     data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
     cache = FileCache(cache_dir, b"lock", kind="locks")
-    key = cache.key(str(path), data)
-    origin = LockText(path)
+    key = cache.key_of_digest(str(path), digest)
+    origin = LockText(path, digest=digest)
     if (rows := cache.get(key)) is not None:
         major, released, note_type, notes = rows
         return Lock(major, NoteTypeStamp(**note_type) if note_type else None,
                     {row[0]: NoteStamp(*row, origin=origin) for row in notes}, released, origin)
     lock = parse_lock(data.decode("utf-8"), display_path(path), origin)
     if lock.origin is not None:  # in write_lock's form, so that its lines can be found again
-        remember_lock(path, lock, hashlib.sha256(data).digest(), cache_dir)
+        remember_lock(path, lock, digest, cache_dir)
     return lock
 
 
@@ -242,6 +248,8 @@ def write_lock_file(path: Path, lock: Lock) -> bytes:
             if stamp.origin is not None and stamp.origin is lock.origin:
                 while old is not None and old[0] < guid:
                     old = next(old_lines, None)
+                if old is None or old[0] != guid:
+                    raise BuildError(f"the lock that was read lacks the note {guid}; build again")
                 line = old[1]
             else:
                 line = stamp.to_json()
@@ -265,7 +273,7 @@ def stamp(lock: Lock, manifest: Manifest, note_type: NoteType, notes: list[Note]
     """Return the lock for this build: times kept where nothing changed, moved forward where it did."""
     clock = _Clock()
     major_bump = manifest.major > lock.major
-    new_type = _stamp_note_type(lock.note_type, note_type, manifest, clock)
+    new_type = _stamp_note_type(lock.note_type, note_type, manifest, lock.released, clock)
     stamps: dict[str, NoteStamp] = {}
     for note, identity in zip(notes, identities, strict=True):
         stamps[note.guid] = _stamp_note(lock.notes.get(note.guid), note.guid, identity, note.fields, note.tags,
@@ -327,16 +335,15 @@ def _stamp_note(old: NoteStamp | None, guid: str, identity: str, fields, tags, d
     return NoteStamp(guid, identity, digest, old.added, modified, old.released, removed, shipped, content)
 
 
-def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest,
+def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest, released: str,
                      clock: _Clock) -> NoteTypeStamp:
-    digest = content_hash([note_type.name, *(part for template in note_type.templates for part in template),
-                           note_type.css], ())
+    digest = look_hash(note_type.name, note_type.templates, note_type.css)
     if old is None:
-        return NoteTypeStamp(note_type.schema, manifest.major, digest, clock.after(None))
+        return NoteTypeStamp(note_type.schema, digest, clock.after(None))
     if old.schema != note_type.schema:
-        if manifest.major <= old.major:
-            raise BuildError(_schema_change_message(old, note_type, manifest))
-        return NoteTypeStamp(note_type.schema, manifest.major, digest, clock.after(old.modified))
+        if released and manifest.major <= int(released.split(".")[0]):
+            raise BuildError(_schema_change_message(old, note_type, manifest, released))
+        return NoteTypeStamp(note_type.schema, digest, clock.after(old.modified))
     if old.hash != digest:
         return replace(old, hash=digest, modified=clock.after(old.modified))
     return old
@@ -364,13 +371,14 @@ def _now() -> int:
     return int(epoch)
 
 
-def _schema_change_message(old: NoteTypeStamp, new: NoteType, manifest: Manifest) -> str:
+def _schema_change_message(old: NoteTypeStamp, new: NoteType, manifest: Manifest, released: str) -> str:
     changes = [f"{kind.replace('_', ' ')} {old.schema[kind]} -> {new.schema[kind]}"
                for kind in ("fields", "card_types") if old.schema[kind] != new.schema[kind]]
+    major = int(released.split(".")[0])
     return (
         f"the note type's fields or card types changed ({'; '.join(changes)}), but the major version "
-        f"did not: it is {manifest.version}, and the lock was made at major version {old.major}. "
-        f"Existing notes would stop updating in learners' collections. Revert the change, or raise "
-        f"`version` in source/deck.yaml to {old.major + 1}.0.0 and tell learners to import it with "
-        f"\"Merge note types\" (see the README)"
+        f"did not: it is {manifest.version}, and the last release was {released}. Existing notes would "
+        f"stop updating in learners' collections. Revert the change, or raise `version` in "
+        f"source/deck.yaml to {major + 1}.0.0 and tell learners to import it with \"Merge note types\" "
+        f"(see the README)"
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .atomic import replacing
+from .atomic import remove_leftovers, replacing
 from .cache import BuildState, FileCache
 from .errors import BuildError, Problem, SourceError
 from .identify import duplicate_identities, note_guid, renamed_entries
@@ -98,6 +98,8 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
             "run `make build` and commit the lock with the change"
         )
     package = out_dir / package_name(result.manifest)
+    for path in (package, lock_path):
+        remove_leftovers(path)
     changed = result.lock != result.previous_lock
     lock_digest = None
     # The lock is written beside itself while the package is written (SQLite and zlib let go of
@@ -111,7 +113,8 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
             progress("writing the package", 1, 1)
             lock_digest = lock_written.result() if lock_written else None
     except OSError as error:
-        raise BuildError(f"cannot write {error.filename or package}: {error.strerror or error}") from error
+        culprit = "" if ".partial" in str(error.filename) else f" ({error.filename})"
+        raise BuildError(f"cannot make {package}: {error.strerror or error}{culprit}") from error
     if lock_digest is not None:
         remember_lock(lock_path, result.lock, lock_digest, CACHE_DIR)
     state.record(package, lock_digest)
@@ -164,7 +167,8 @@ def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress:
     """Check every file not in the cache, on every core when there are many; cache the good ones."""
     contents = [path.read_bytes() for path in paths]
     keys = [files.key(str(path), data) for path, data in zip(paths, contents, strict=True)]
-    results = [None if (cached := files.get(key)) is None else _Checked(*cached) for key in keys]
+    results = [None if (cached := files.get(key)) is None or not _media_present(cached) else _Checked(*cached)
+               for key in keys]
     todo = [index for index, result in enumerate(results) if result is None]
     workers = min(os.cpu_count() or 1, len(todo) // _FILES_PER_WORKER)
     with contextlib.ExitStack() as stack:
@@ -182,5 +186,11 @@ def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress:
     return results
 
 
+def _media_present(cached: tuple) -> bool:
+    """Whether the files a cached result's notes refer to (recordings made by --audio) are still there."""
+    return all(os.path.exists(file) for row in _Checked(*cached).notes for _, file in row[_MEDIA])
+
+
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
+_MEDIA = Note._fields.index("media")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")

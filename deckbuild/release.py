@@ -21,12 +21,12 @@ from pathlib import Path
 
 import yaml
 
-from .errors import BuildError
+from .errors import BuildError, DeckError
 from .load import MANIFEST_NAME
 from .lock import LOCK_NAME, Lock, mark_released, parse_lock, read_lock, unreleased, write_lock
 from .package import package_name
 from .pipeline import build, prepare
-from .render import content_hash
+from .render import look_hash
 from .upgrade import check_upgrade
 
 CHANGELOG_TITLE = "# Changelog\n\n"
@@ -229,7 +229,7 @@ def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, cha
         current = snapshot_of_lock(prepare(source_dir, templates_dir).lock, version)
         if previous is not None:
             check_version(previous.version, version, compare(previous, current))
-    except BuildError:
+    except DeckError:
         manifest_path.write_text(original, encoding="utf-8")
         raise
     _, result = build(source_dir, templates_dir, out_dir, force=True)
@@ -312,8 +312,7 @@ def _snapshot_of_package(path: Path) -> Snapshot:
     (model_id, model), = ((int(k), v) for k, v in models.items())
     names = [f["name"] for f in model["flds"]]
     schema = {"fields": names, "card_types": [t["name"] for t in model["tmpls"]]}
-    look = content_hash([model["name"], *(p for t in model["tmpls"] for p in (t["name"], t["qfmt"], t["afmt"])),
-                         model["css"]], ())
+    look = look_hash(model["name"], [(t["name"], t["qfmt"], t["afmt"]) for t in model["tmpls"]], model["css"])
     notes = {guid: SnapshotNote(dict(zip(names, flds.split("\x1f"), strict=False)),
                                 any(tag.endswith("::removed") for tag in tags.split()))
              for guid, mid, flds, tags in rows if mid == model_id}

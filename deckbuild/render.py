@@ -76,6 +76,11 @@ def content_hash(fields, tags) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def look_hash(name: str, templates, css: str) -> str:
+    """Hash of how the cards look: the note type's name, its (name, front, back) templates, and CSS."""
+    return content_hash([name, *(part for template in templates for part in template), css], ())
+
+
 def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     """Read the card templates and CSS, filling in the deck's labels; raise on a bad template."""
     partials = sorted(templates_dir.glob("_*.html"))

@@ -117,8 +117,7 @@ ENTRY_KEYS = (
         max_length=160),
 )
 
-TAG_PATTERN = r"[^\s\"]+"
-TEXT_KEYS_WITH_MARKUP = ("gloss", "etymology", "example", "example_gloss", "notes")
+TAG_PATTERN = r"[^\s\"\x00-\x1f\x7f-\x9f]+"
 
 
 class Location(NamedTuple):

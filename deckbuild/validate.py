@@ -27,6 +27,7 @@ from .schema import (
     Manifest,
 )
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line break; \x1f would split a note
 _MEDIA_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg"),
     "audio": (".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"),
@@ -83,6 +84,10 @@ class _File:
             self.report(node, f"{what}: expected {_expected(key)}, found {_found(node)}")
             return None
         text = "" if node.is_null else unicodedata.normalize("NFC", node.value).strip()
+        if control := _CONTROL.search(text):
+            self.report(node, f"{what}: expected text, found the control character U+{ord(control.group()):04X} "
+                              "in it (an invisible character, often pasted by accident); remove it")
+            return None
         if not text:
             if key.required:
                 self.report(node, f"{what}: expected {_expected(key)}, found an empty value")

@@ -54,3 +54,10 @@ def test_a_damaged_lock_says_how_to_restore_it(built, monkeypatch, project):
     built.write_text('{"format": 1, "notes": ', encoding="utf-8")
     with pytest.raises(BuildError, match=r"source/deck.lock: the lock file is damaged .*git checkout -- source/"):
         read_lock(Path("source/deck.lock"))
+
+
+def test_a_lock_changed_during_a_build_is_not_copied_from(built, monkeypatch, project):
+    lock = read_lock(Path("source/deck.lock"))
+    built.write_text(built.read_text(encoding="utf-8").replace('"m"', '"f"', 1), encoding="utf-8")
+    with pytest.raises(BuildError, match=r"^source/deck.lock changed while the build was running; build again$"):
+        write_lock(Path("source/deck.lock"), lock)

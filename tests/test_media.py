@@ -109,3 +109,13 @@ def test_build_audio_without_espeak_says_how_to_get_it(cli, monkeypatch, project
         "Ubuntu, `brew install espeak-ng` on macOS; or build without --audio, and Anki reads the cards with "
         "its own voices\n")
     assert not (project / "dist" / "lexique-1.0.0.apkg").exists()
+
+
+@needs_espeak
+def test_recordings_deleted_from_the_cache_are_made_again(cli, project):
+    assert cli("build", "--audio").exit_code == 0
+    shutil.rmtree(project / ".cache" / "speech")
+    edit("templates/style.css", "--masculine: #1b5fa8;", "--masculine: #1a4f98;")  # sources stay cached
+    result = cli("build", "--audio")
+    assert result.exit_code == 0, result.output
+    assert any((project / ".cache" / "speech").iterdir())

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.test_updates import edit
+from tests.test_updates import edit, pretend_last_release_had_other_card_types
 
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -195,3 +195,19 @@ def test_changelog_says_what_it_expected_of_a_side_it_cannot_read(cli, repo):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: README.md: expected an .apkg file, a source directory or a git ref "
                                     "such as v1.0.0 that has source/deck.lock")
+
+
+def test_the_schema_guard_holds_after_a_major_release(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    edit("source/deck.yaml", "version: 1.0.0", "version: 2.0.0")
+    assert cli("build").exit_code == 0  # a major version with no schema change
+    pretend_last_release_had_other_card_types(repo / "source" / "deck.lock")
+    edit("source/deck.yaml", "version: 2.0.0", "version: 2.1.0")
+    assert cli("build").exit_code == 0, "the schema may change until 2.x is released"
+    git("add", "-A")
+    git("commit", "-q", "-m", "work towards 2.x")
+    assert release(cli, "2.1.0").exit_code == 0
+    pretend_last_release_had_other_card_types(repo / "source" / "deck.lock")
+    edit("source/deck.yaml", "version: 2.1.0", "version: 2.2.0")
+    result = cli("build")
+    assert result.exit_code == 1 and "the last release was 2.1.0" in result.stderr
