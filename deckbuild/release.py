@@ -233,7 +233,7 @@ def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, cha
         manifest_path.write_text(original, encoding="utf-8")
         raise
     _, result = build(source_dir, templates_dir, out_dir, force=True)
-    write_lock(source_dir / LOCK_NAME, mark_released(result.lock, version))
+    write_lock(source_dir / LOCK_NAME, mark_released(read_lock(source_dir / LOCK_NAME), version))
     section = changelog(previous, current, f"{result.manifest.slug}::removed")
     history = changelog_path.read_text(encoding="utf-8") if changelog_path.exists() else CHANGELOG_TITLE
     changelog_path.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
