@@ -120,12 +120,12 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool) -> None:
 
 @cli.command()
 @click.argument("old")
-@click.argument("new", default="source")
+@click.argument("new", required=False)
 @source_option
-def changelog(old: str, new: str, source_dir: Path) -> None:
-    """Print in Markdown what changed from OLD to NEW: each a git ref, an .apkg, or a source directory."""
-    before, after = release.load_snapshot(old, source_dir), release.load_snapshot(new, source_dir)
-    click.echo(release.changelog(before, after, "<slug>::removed").rstrip())
+def changelog(old: str, new: str | None, source_dir: Path) -> None:
+    """Print in Markdown what changed from OLD to NEW (default: the sources): a git ref, .apkg or source directory."""
+    before, after = release.load_snapshot(old, source_dir), release.load_snapshot(new or str(source_dir), source_dir)
+    click.echo(release.changelog(before, after).rstrip())
 
 
 @cli.command()

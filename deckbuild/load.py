@@ -223,15 +223,26 @@ def _yaml_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     return Problem(name, line, column, message + (f"; {hint}" if hint else ""))
 
 
-def _unclosed_quote(text: str, before: int) -> int | None:
-    """The line, before line `before`, where a value opens a quote it does not close, if any."""
-    for number, line in enumerate(text.splitlines()[: before - 1], start=1):
-        value = _QUOTED_VALUE.match(line)
-        if value and value.group(2).count(value.group(1)) % 2 == 0:  # the opening quote is not paired
-            return number
+def _unclosed_quote(text: str, error_line: int) -> int | None:
+    """The line where a value opens a quote that closes only at or after `error_line`, if any.
+
+    YAML lets a quoted value run over several lines, so a forgotten closing quote swallows
+    the lines after it and the parser fails far below: this finds where it was opened.
+    """
+    lines = text.splitlines(keepends=True)
+    for number in range(min(error_line, len(lines)) - 1, 0, -1):
+        value = _QUOTED_VALUE.match(lines[number - 1])
+        if value is None:
+            continue
+        quote, opened = value.group(1), sum(map(len, lines[: number - 1])) + value.start(2)
+        closing = _QUOTE_END[quote].search(text, opened)
+        closed_on = text.count("\n", 0, closing.start()) + 1 if closing else len(lines) + 1
+        if closed_on > number:  # not closed on its own line
+            return number if closed_on >= error_line else None
     return None
 
 
+_QUOTE_END = {'"': re.compile(r'(?<!\\)"'), "'": re.compile(r"'(?!')")}
 _QUOTED_VALUE = re.compile(r"""\s*(?:-\s+)?(?:[^\s:#'"][^:#]*:\s+)?(["'])(.*)$""")
 
 

@@ -28,6 +28,7 @@ from .package import package_name
 from .pipeline import build, prepare
 from .render import look_hash
 from .upgrade import check_upgrade
+from .validate import default_slug
 
 CHANGELOG_TITLE = "# Changelog\n\n"
 
@@ -55,6 +56,7 @@ class Snapshot:
     """One version of the deck: its note type's schema and look, and its notes by GUID."""
 
     version: str
+    slug: str  # the deck's file-name stem, which also names the tag of removed notes
     schema: dict
     look: str  # hash of the templates and CSS
     notes: dict[str, SnapshotNote] = field(default_factory=dict)
@@ -89,13 +91,13 @@ class Changes:
         return "correct entries or the card templates"
 
 
-def snapshot_of_lock(lock: Lock, version: str) -> Snapshot:
+def snapshot_of_lock(lock: Lock, version: str, slug: str) -> Snapshot:
     """The snapshot a lock describes."""
     names = lock.note_type.schema["fields"] if lock.note_type else []
     notes = {guid: SnapshotNote(dict(zip(names, stamp.fields, strict=False)), stamp.removed)
              for guid, stamp in lock.notes.items()}
-    return Snapshot(version, lock.note_type.schema if lock.note_type else {}, lock.note_type.hash
-                    if lock.note_type else "", notes)
+    return Snapshot(version, slug, lock.note_type.schema if lock.note_type else {},
+                    lock.note_type.hash if lock.note_type else "", notes)
 
 
 def load_snapshot(spec: str, source_dir: Path) -> Snapshot:
@@ -104,16 +106,23 @@ def load_snapshot(spec: str, source_dir: Path) -> Snapshot:
     if spec.endswith(".apkg"):
         return _snapshot_of_package(path)
     if path.is_dir():
-        version = yaml.safe_load((path / MANIFEST_NAME).read_text(encoding="utf-8"))["version"]
-        return snapshot_of_lock(read_lock(path / LOCK_NAME), str(version))
+        if not (path / MANIFEST_NAME).is_file():
+            raise BuildError(f"{spec}: a source directory has a {MANIFEST_NAME}; this one has none")
+        lock, manifest_text, where = read_lock(path / LOCK_NAME), (path / MANIFEST_NAME).read_text("utf-8"), spec
+    else:
+        try:
+            lock_text = _git("show", f"{spec}:./{(source_dir / LOCK_NAME).as_posix()}")
+            manifest_text = _git("show", f"{spec}:./{(source_dir / MANIFEST_NAME).as_posix()}")
+        except BuildError as error:
+            raise BuildError(f"{spec}: expected an .apkg file, a source directory or a git ref such as v1.0.0 "
+                             f"that has {source_dir / LOCK_NAME} ({error})") from error
+        lock, where = parse_lock(lock_text, f"{spec}:{source_dir / LOCK_NAME}"), f"{spec}:{source_dir}"
     try:
-        lock_text = _git("show", f"{spec}:./{(source_dir / LOCK_NAME).as_posix()}")
-        manifest_text = _git("show", f"{spec}:./{(source_dir / MANIFEST_NAME).as_posix()}")
-    except BuildError as error:
-        raise BuildError(f"{spec}: expected an .apkg file, a source directory or a git ref such as v1.0.0 "
-                         f"that has {source_dir / LOCK_NAME} ({error})") from error
-    return snapshot_of_lock(parse_lock(lock_text, f"{spec}:{source_dir / LOCK_NAME}"),
-                            str(yaml.safe_load(manifest_text)["version"]))
+        manifest = yaml.safe_load(manifest_text)
+        return snapshot_of_lock(lock, str(manifest["version"]), manifest.get("slug") or default_slug(manifest["name"]))
+    except (yaml.YAMLError, TypeError, KeyError) as error:
+        raise BuildError(f"{where}/{MANIFEST_NAME}: cannot read the version and name ({error}); "
+                         "check it with `build.py validate`") from error
 
 
 def compare(old: Snapshot | None, new: Snapshot) -> Changes:
@@ -135,9 +144,10 @@ def compare(old: Snapshot | None, new: Snapshot) -> Changes:
                    look_changed=bool(old) and old.look != new.look)
 
 
-def changelog(old: Snapshot | None, new: Snapshot, removed_tag: str) -> str:
+def changelog(old: Snapshot | None, new: Snapshot) -> str:
     """Write the Markdown section of the release notes for going from `old` to `new`."""
     changes = compare(old, new)
+    removed_tag = f"{new.slug}::removed"
     unreleased = old is not None and old.version == new.version
     lines = [f"## Unreleased changes since {old.version}" if unreleased else f"## {new.version}", ""]
     if old is None:
@@ -226,15 +236,16 @@ def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, cha
     previous = _last_release(previous_version, source_dir) if previous_version else None
     manifest_path.write_text(updated, encoding="utf-8")
     try:
-        current = snapshot_of_lock(prepare(source_dir, templates_dir).lock, version)
+        prepared = prepare(source_dir, templates_dir)
+        current = snapshot_of_lock(prepared.lock, version, prepared.manifest.slug)
         if previous is not None:
             check_version(previous.version, version, compare(previous, current))
     except DeckError:
         manifest_path.write_text(original, encoding="utf-8")
         raise
-    _, result = build(source_dir, templates_dir, out_dir, force=True)
+    build(source_dir, templates_dir, out_dir, force=True)
     write_lock(source_dir / LOCK_NAME, mark_released(read_lock(source_dir / LOCK_NAME), version))
-    section = changelog(previous, current, f"{result.manifest.slug}::removed")
+    section = changelog(previous, current)
     history = changelog_path.read_text(encoding="utf-8") if changelog_path.exists() else CHANGELOG_TITLE
     changelog_path.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
                               encoding="utf-8")
@@ -266,7 +277,7 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
     if pending := unreleased(result.lock):
         raise BuildError(f"{pending} note{'s are' if pending != 1 else ' is'} new or changed since {manifest.version} "
                          "was released; run `make release VERSION=...` with the next version")
-    current = snapshot_of_lock(result.lock, manifest.version)
+    current = snapshot_of_lock(result.lock, manifest.version, manifest.slug)
     previous_tag = previous_release_tag(manifest.version)
     previous = load_snapshot(previous_tag, source_dir) if previous_tag else None
     package = out_dir / package_name(manifest)
@@ -288,7 +299,7 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
         digest = hashlib.sha256(package.read_bytes()).hexdigest()
         (release_dir / f"{package.name}.sha256").write_text(f"{digest}  {package.name}\n", encoding="utf-8")
         (release_dir / "notes.md").write_text(
-            changelog(previous, current, f"{manifest.slug}::removed"), encoding="utf-8")
+            changelog(previous, current), encoding="utf-8")
     report.append(f"wrote {release_dir}/: {package.name}, its sha256 and notes.md")
     return "\n".join(report)
 
@@ -316,7 +327,8 @@ def _snapshot_of_package(path: Path) -> Snapshot:
     notes = {guid: SnapshotNote(dict(zip(names, flds.split("\x1f"), strict=False)),
                                 any(tag.endswith("::removed") for tag in tags.split()))
              for guid, mid, flds, tags in rows if mid == model_id}
-    return Snapshot(match.group(1) if match else "?", schema, look, notes)
+    slug = path.name[: match.start()] if match else path.stem
+    return Snapshot(match.group(1) if match else "?", slug, schema, look, notes)
 
 
 def _git(*args: str) -> str:

@@ -156,7 +156,7 @@ def _manifest(file: _File) -> Manifest | None:
         return None
     plain = {name: value for name, (value, _) in values.items()}
     if "slug" not in plain:
-        plain["slug"] = _slug(plain["name"])
+        plain["slug"] = default_slug(plain["name"])
         if not plain["slug"]:
             file.report(values["name"][1], (
                 "deck manifest, field 'name': cannot make a file name from it; add a 'slug' such as french-vocabulary"))
@@ -281,6 +281,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:].rstrip(".")
 
 
-def _slug(name: str) -> str:
+def default_slug(name: str) -> str:
+    """The file-name stem a deck gets from its name when deck.yaml gives no `slug`."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")

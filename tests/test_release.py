@@ -211,3 +211,20 @@ def test_the_schema_guard_holds_after_a_major_release(cli, repo):
     edit("source/deck.yaml", "version: 2.1.0", "version: 2.2.0")
     result = cli("build")
     assert result.exit_code == 1 and "the last release was 2.1.0" in result.stderr
+
+
+def test_changelog_of_the_working_sources_names_the_removed_tag(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    text = Path("source/hangzhou.yaml").read_text(encoding="utf-8")
+    start = text.index("  - term: gratin")
+    Path("source/hangzhou.yaml").write_text(text[:start] + text[text.index("  - term: numéro un"):],
+                                            encoding="utf-8")
+    assert cli("build").exit_code == 0
+    result = cli("changelog", "v1.0.0")
+    assert result.exit_code == 0
+    assert "### Removed\n\n- **gratin** (n. 陽性 m.): 卓越、領導人物" in result.output
+    assert "search `tag:lexique::removed` in the Browser" in result.output
+    Path("empty").mkdir()
+    missing = cli("changelog", "empty")
+    assert missing.exit_code == 1 and missing.stderr == (
+        "error: empty: a source directory has a deck.yaml; this one has none\n")
