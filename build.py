@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from deckbuild import __version__, release
-from deckbuild.errors import BuildError
+from deckbuild.errors import BuildError, SourceError
 from deckbuild.pipeline import CACHE_DIR, Build, prepare
 from deckbuild.pipeline import build as build_deck
 from deckbuild.preview import write_preview
@@ -21,6 +21,7 @@ templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings (a likely renamed entry) as problems.")
 out_option = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
     show_default=True, help="Directory to write to.")
@@ -65,15 +66,17 @@ def cli() -> None:
 @out_option
 @click.option("--locked", is_flag=True,
               help="Fail instead of updating source/deck.lock (for CI and releases).")
+@strict_option
 @click.option("--audio/--no-audio", default=None,
               help="Record terms and examples with espeak-ng instead of Anki's own voices [default: deck.yaml's "
                    "`audio`, else no].")
-def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, audio: bool | None) -> None:
+def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, strict: bool,
+          audio: bool | None) -> None:
     """Validate the sources and write dist/<slug>-<version>.apkg."""
     progress = ProgressBar()
     try:
         package, result = build_deck(source_dir, templates_dir, out_dir, locked=locked, audio=audio,
-                                     progress=progress)
+                                     strict=strict, progress=progress)
     finally:
         progress.close()
     if result is None:
@@ -86,11 +89,14 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, au
 @cli.command()
 @source_option
 @templates_option
-def validate(source_dir: Path, templates_dir: Path) -> None:
+@strict_option
+def validate(source_dir: Path, templates_dir: Path, strict: bool) -> None:
     """Check the sources and templates without writing anything."""
     result = prepare(source_dir, templates_dir, audio=False)
+    if strict and result.warnings:
+        raise SourceError(result.warnings)
     report_warnings(result)
-    click.echo(f"ok: {result.entries} entries in {result.manifest.name} {result.manifest.version}")
+    click.echo(f"ok: {result.entry_count} entries in {result.manifest.name} {result.manifest.version}")
 
 
 @cli.command()

@@ -10,6 +10,7 @@ destination and renamed over it, so an interrupted build leaves the previous pac
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import sqlite3
@@ -41,7 +42,8 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
         css=note_type.css,
     )
     labels = manifest.labels
-    description = f"{manifest.description}\n\n{labels['version']} {manifest.version}\n{labels['updates']}".strip()
+    lines = [manifest.description, f"{labels['version']} {manifest.version}", labels["updates"]]
+    description = "<br>".join(html.escape(line) for line in lines if line)  # Anki shows it as HTML
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
     deck.add_model(model)
     media = sorted({name: file for note in notes for name, file in note.media}.items())

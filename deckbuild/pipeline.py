@@ -30,7 +30,7 @@ class Build:
     manifest: Manifest
     note_type: NoteType
     notes: list[Note]  # in the order new cards come: the entries', then those kept for removed entries
-    entries: int  # how many entries the sources hold
+    entry_count: int  # how many entries the sources hold
     lock: Lock
     previous_lock: Lock
     warnings: list[Problem]
@@ -80,9 +80,9 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
 
 
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False,
-          audio: bool | None = None, force: bool = False,
+          audio: bool | None = None, force: bool = False, strict: bool = False,
           progress: Progress = no_progress) -> tuple[Path, Build | None]:
-    """Build the deck's .apkg into `out_dir` and update the lock.
+    """Build the deck's .apkg into `out_dir` and update the lock; with `strict`, warnings are problems.
 
     Return the package, and the build; no build if the package was up to date (unless `force`).
     """
@@ -91,6 +91,8 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
     if not force and (package := state.current()) is not None:
         return package, None
     result = prepare(source_dir, templates_dir, audio, CACHE_DIR, progress)
+    if strict and result.warnings:
+        raise SourceError(result.warnings)
     lock_path = source_dir / LOCK_NAME
     if locked and result.lock != result.previous_lock:
         raise BuildError(

@@ -27,13 +27,15 @@ from .lock import LOCK_NAME, Lock, mark_released, parse_lock, read_lock, unrelea
 from .package import package_name
 from .pipeline import build, prepare
 from .render import look_hash
+from .schema import SEMVER_PATTERN
 from .upgrade import check_upgrade
 from .validate import default_slug
 
 CHANGELOG_TITLE = "# Changelog\n\n"
 
 BUMPS = ("patch", "minor", "major")
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(SEMVER_PATTERN)
+_PACKAGE_NAME = re.compile(rf"(.+)-({SEMVER_PATTERN})\.apkg")  # <slug>-<version>.apkg, as package_name makes
 _UNSHOWN_FIELDS = {"ExampleBlank"}  # follows from Example
 
 
@@ -218,7 +220,8 @@ def build_at(tag: str, out_dir: Path) -> Path:
             cwd=scratch, capture_output=True, text=True)
         if completed.returncode != 0:
             raise BuildError(f"cannot rebuild {tag}: {completed.stderr.strip()}")
-    return Path(completed.stdout.split()[-1])
+    (package,) = out_dir.glob(f"*-{tag.removeprefix('v')}.apkg")
+    return package
 
 
 def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, changelog_path: Path) -> str:
@@ -307,7 +310,7 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
 def _snapshot_of_package(path: Path) -> Snapshot:
     if not path.is_file():
         raise BuildError(f"{path}: no such package")
-    match = re.search(r"-(\d+\.\d+\.\d+)\.apkg$", path.name)
+    match = _PACKAGE_NAME.fullmatch(path.name)
     with tempfile.TemporaryDirectory(prefix="snapshot-") as scratch:
         try:
             with zipfile.ZipFile(path) as archive:
@@ -327,8 +330,8 @@ def _snapshot_of_package(path: Path) -> Snapshot:
     notes = {guid: SnapshotNote(dict(zip(names, flds.split("\x1f"), strict=False)),
                                 any(tag.endswith("::removed") for tag in tags.split()))
              for guid, mid, flds, tags in rows if mid == model_id}
-    slug = path.name[: match.start()] if match else path.stem
-    return Snapshot(match.group(1) if match else "?", slug, schema, look, notes)
+    slug, version = (match.group(1), match.group(2)) if match else (path.stem, "?")
+    return Snapshot(version, slug, schema, look, notes)
 
 
 def _git(*args: str) -> str:

@@ -89,7 +89,7 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     problems = [problem for path, text in texts.items() for problem in _unknown_fields(path, text)]
     if problems:
         raise SourceError(problems)
-    values = dict(manifest.labels)
+    values = {name: html.escape(label) for name, label in manifest.labels.items()}  # labels are text
     values.update({path.stem.lstrip("_"): _fill(path, texts[path], manifest.labels) for path in partials})
     templates = tuple((name, _fill(front, texts[front], values), _fill(back, texts[back], values))
                       for name, (front, back) in sides.items())

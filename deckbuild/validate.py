@@ -135,9 +135,13 @@ class _File:
         return tags
 
     def labels(self, node: Node, what: str) -> dict[str, str] | None:
-        keys = tuple(Key(name, "text", f"label for {name}", max_length=80) for name in DEFAULT_LABELS)
-        values = self.mapping(node, keys, what)
-        return None if values is None else {name: value for name, (value, _) in values.items()}
+        keys = tuple(Key(name, "text", f"label for {name}", max_length=200) for name in DEFAULT_LABELS)
+        values = self.mapping(node, keys, what) or {}
+        for name, (value, value_node) in values.items():
+            if "{{" in value or "}}" in value:  # Anki would read it as a field of the card
+                self.report(value_node, f"{what}, field '{name}': expected plain text, found '{{{{' or '}}}}' "
+                                        "in it; remove the braces")
+        return {name: value for name, (value, _) in values.items()}
 
 
 def validate_manifest(source: SourceFile, problems: list[Problem]) -> Manifest | None:

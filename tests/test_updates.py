@@ -358,3 +358,13 @@ def test_an_edit_undone_before_the_next_release_leaves_the_note_as_released(cli,
     assert read_lock(lock_path).notes == released
     log = learner.import_package(PACKAGE)
     assert not log.updated and not log.new and len(log.duplicate) == 22
+
+
+def test_strict_turns_the_rename_warning_into_a_failure(cli, learner):
+    edit("source/hangzhou.yaml", "term: blanchiment", "term: blanchîment")
+    before = sha256(PACKAGE)
+    result = cli("build", "--strict")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("keep learners' review history\n1 problem in the source; nothing was written.\n")
+    assert sha256(PACKAGE) == before
+    assert cli("validate", "--strict").exit_code == 1
