@@ -117,6 +117,9 @@ def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
               help="Import NEW with \"Merge note types\", as learners are told to for a new major version.")
 def check_upgrade(old: Path, new: Path, merge_note_types: bool) -> None:
     """Show what a learner with OLD.apkg gets by importing NEW.apkg, using the real Anki engine."""
+    old_version, new_version = release.package_version(old), release.package_version(new)
+    if old_version and new_version and new_version < old_version:
+        click.echo(f"warning: {new.name} is older than {old.name}: this checks a downgrade", err=True)
     upgrade = run_check_upgrade(old, new, merge_note_types)
     click.echo(f"importing {new} over {old}:\n{upgrade.summary()}")
     if not upgrade.safe:

@@ -203,6 +203,12 @@ def next_version(version: str, bump: str) -> str:
             "patch": f"{major}.{minor}.{patch + 1}"}[bump]
 
 
+def package_version(path: Path) -> tuple[int, int, int] | None:
+    """The version a package's file name says, if it is named as package_name names them."""
+    match = _PACKAGE_NAME.fullmatch(path.name)
+    return _parse(match.group(2)) if match else None
+
+
 def previous_release_tag(version: str) -> str | None:
     """The tag of the highest released version below `version`, if any."""
     tags = [tag for tag in _git("tag", "--list", "v*").split() if _VERSION.fullmatch(tag[1:])]

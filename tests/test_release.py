@@ -228,3 +228,11 @@ def test_changelog_of_the_working_sources_names_the_removed_tag(cli, repo):
     missing = cli("changelog", "empty")
     assert missing.exit_code == 1 and missing.stderr == (
         "error: empty: a source directory has a deck.yaml; this one has none\n")
+
+
+def test_check_upgrade_warns_of_a_downgrade(cli, project):
+    assert cli("build").exit_code == 0
+    shutil.copy("dist/lexique-1.0.0.apkg", "lexique-1.1.0.apkg")
+    result = cli("check-upgrade", "lexique-1.1.0.apkg", "dist/lexique-1.0.0.apkg")
+    assert result.exit_code == 0
+    assert result.stderr == "warning: lexique-1.0.0.apkg is older than lexique-1.1.0.apkg: this checks a downgrade\n"
