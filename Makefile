@@ -28,9 +28,9 @@ release: $(VENV)/.dev
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z" >&2; exit 2; }
 	$(BIN)/python build.py bump "$(VERSION)"
 
+PREVIOUS_OPTION = $(if $(wildcard dist/previous/*.apkg),--previous "$(firstword $(wildcard dist/previous/*.apkg))")
 release-check: $(VENV)/.dev
-	$(BIN)/python build.py release-check $(if $(TAG),--tag "$(TAG)") \
-		$(if $(wildcard dist/previous/*.apkg),--previous "$(firstword $(wildcard dist/previous/*.apkg))")
+	$(BIN)/python build.py release-check $(if $(TAG),--tag "$(TAG)") $(PREVIOUS_OPTION)
 
 previous-release:
 	@previous=$$(git tag --list 'v*' --sort=-v:refname | grep -vx "$(TAG)" | head -n 1); \

@@ -43,22 +43,24 @@ class LockText:
         self._by_guid: dict[str, str] | None = None
 
     def lines(self) -> Iterator[tuple[str, str]]:
-        """Every note's GUID and JSON line, in the order written (sorted by GUID), one at a time."""
-        text = self.text
-        if text is None:
-            data = self.path.read_bytes()
-            if hashlib.sha256(data).digest() != self.digest:
-                raise BuildError(f"{display_path(self.path)} changed while the build was running; build again")
-            text = data.decode("utf-8")
-        with io.StringIO(text) as file:
-            for line in file:
-                if line == _NOTES_START:
-                    break
-            for line in file:
-                if not line.startswith('  "'):
-                    break
-                guid, _, stamp = line.strip().removesuffix(",").partition(": ")
-                yield guid[1:-1], stamp  # GUIDs have no quote nor backslash
+        """Every note's GUID and JSON line, in the order written (sorted by GUID), one at a time.
+
+        Read from the file as it goes; once all is read, raise if the file is not the one read
+        before (a writer copying these lines then discards what it wrote).
+        """
+        digest = hashlib.sha256()
+        with (open(self.path, "rb") if self.text is None else io.BytesIO(self.text.encode())) as file:
+            notes = False
+            for raw in file:
+                digest.update(raw)
+                line = raw.decode("utf-8")
+                if not notes:
+                    notes = line == _NOTES_START
+                elif line.startswith('  "'):
+                    guid, _, stamp = line.strip().removesuffix(",").partition(": ")
+                    yield guid[1:-1], stamp  # GUIDs have no quote nor backslash
+        if self.text is None and digest.digest() != self.digest:
+            raise BuildError(f"{display_path(self.path)} changed while the build was running; build again")
 
     def line(self, guid: str) -> str:
         if self._by_guid is None:
@@ -256,6 +258,8 @@ def write_lock_file(path: Path, lock: Lock) -> bytes:
             write(f'{separator}  "{guid}": {line}')
             separator = ",\n"
         write(_NOTES_END)
+        for _ in old_lines:  # read to the end, where the lock read is checked to be the one copied from
+            pass
     return digest.digest()
 
 
