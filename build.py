@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from deckbuild import __version__, release
-from deckbuild.errors import BuildError, SourceError
+from deckbuild.errors import BuildError
 from deckbuild.pipeline import CACHE_DIR, Build, prepare
 from deckbuild.pipeline import build as build_deck
 from deckbuild.preview import write_preview
@@ -92,9 +92,7 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, st
 @strict_option
 def validate(source_dir: Path, templates_dir: Path, strict: bool) -> None:
     """Check the sources and templates without writing anything."""
-    result = prepare(source_dir, templates_dir, audio=False)
-    if strict and result.warnings:
-        raise SourceError(result.warnings)
+    result = prepare(source_dir, templates_dir, audio=False, strict=strict)
     report_warnings(result)
     click.echo(f"ok: {result.entry_count} entries in {result.manifest.name} {result.manifest.version}")
 

@@ -45,8 +45,8 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 
 def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
-            cache_dir: Path | None = None, progress: Progress = no_progress) -> Build:
-    """Run every stage short of writing: the whole deck, checked and stamped.
+            cache_dir: Path | None = None, progress: Progress = no_progress, strict: bool = False) -> Build:
+    """Run every stage short of writing: the whole deck, checked and stamped; with `strict`, warnings fail.
 
     With `audio` (by default the manifest's), espeak-ng records every term and example;
     otherwise Anki reads them with its own text-to-speech. `cache_dir`, if given, keeps
@@ -76,6 +76,8 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     previous = read_lock(source_dir / LOCK_NAME, cache_dir)
     lock = stamp(previous, manifest, kind, notes, identities)
     warnings = renamed_entries([note.guid for note in notes], entry_at, previous, lock)
+    if strict and warnings:
+        raise SourceError(warnings)
     return Build(manifest, kind, notes + retired_notes(lock), len(notes), lock, previous, warnings)
 
 
@@ -90,9 +92,7 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
     state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"audio={audio}", LOCK_NAME)
     if not force and (package := state.current()) is not None:
         return package, None
-    result = prepare(source_dir, templates_dir, audio, CACHE_DIR, progress)
-    if strict and result.warnings:
-        raise SourceError(result.warnings)
+    result = prepare(source_dir, templates_dir, audio, CACHE_DIR, progress, strict)
     lock_path = source_dir / LOCK_NAME
     if locked and result.lock != result.previous_lock:
         raise BuildError(
