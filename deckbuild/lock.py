@@ -203,10 +203,7 @@ def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
         head, separator, body = text.partition(_NOTES_START)
         if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
             data = json.loads(head + '"notes": {}\n}')
-            notes = {}
-            for line in filter(None, body[: -len(_NOTES_END)].split(",\n")):
-                guid, _, stamp = line.strip().partition(": ")
-                notes[guid[1:-1]] = NoteStamp.from_json(guid[1:-1], stamp, origin)
+            notes = {guid: NoteStamp.from_json(guid, stamp, origin) for guid, stamp in LockText(text=text).lines()}
         else:  # reformatted by hand or by a tool: parse it whole, and write it anew
             data = json.loads(text)
             origin = None
