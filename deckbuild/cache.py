@@ -71,10 +71,10 @@ class BuildState:
     """Remembers the inputs of the last build and the package it wrote, to skip a build that would change nothing."""
 
     def __init__(self, directory: Path, source_dir: Path, templates_dir: Path, out_dir: Path, options: str,
-                 lock_name: str):
+                 lock_path: Path):
         where = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
         self.path = directory / f"state-{where}.json"
-        self.lock = source_dir / lock_name
+        self.lock = lock_path
         self.inputs = self._digest(source_dir, templates_dir, options)  # all but the lock, which the build writes
 
     def _digest(self, source_dir: Path, templates_dir: Path, options: str) -> bytes:

@@ -1,9 +1,9 @@
-"""Stage 6, package: write the .apkg with genanki, byte for byte the same for the same input.
+"""Stage 6, package: write the .apkg with genanki, byte for byte the same for the same input; and read one back.
 
 genanki writes the collection's schema, note type and deck. Notes and cards are
 written here, in two batched inserts (faster than genanki's row by row): genanki would
 stamp every note and card with one build time, number them from it and zip with the
-wall clock. Here each note carries the times the lock gives it, ids follow from those
+wall clock. Here each note carries the times stamping gave it, ids follow from those
 times, and the zip has fixed dates and a fixed order. The file is written beside its
 destination and renamed over it, so an interrupted build leaves the previous package whole.
 """
@@ -16,25 +16,29 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import genanki
 
 from .atomic import replacing
-from .lock import Lock
-from .render import Note, NoteType
+from .errors import BuildError
+from .render import NoteType
 from .schema import Manifest
+
+if TYPE_CHECKING:
+    from .stamp import StampedNote  # what stamping hands on; this stage needs nothing else of it
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say; no clock in the output
 
 
-def package_name(manifest: Manifest) -> str:
-    """Return the file name of the deck's package: <slug>-<version>.apkg."""
-    return f"{manifest.slug}-{manifest.version}.apkg"
+def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type_modified: int,
+                  notes: list[StampedNote]) -> None:
+    """Write the deck to `path` atomically; the same arguments always give the same bytes.
 
-
-def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: list[Note], lock: Lock) -> None:
-    """Write the deck to `path` atomically; the same arguments always give the same bytes."""
+    `notes` come in the order their new cards are to be studied.
+    """
     model = genanki.Model(
         note_type.model_id, note_type.name,
         fields=[{"name": name} for name in note_type.fields],
@@ -46,7 +50,7 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
     description = "<br>".join(html.escape(line) for line in lines if line)  # Anki shows it as HTML
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
     deck.add_model(model)
-    media = sorted({name: file for note in notes for name, file in note.media}.items())
+    media = sorted({name: file for stamped in notes for name, file in stamped.note.media}.items())
     with tempfile.TemporaryDirectory(prefix="deckbuild-") as scratch:
         database = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(database)
@@ -54,12 +58,12 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
             cursor = connection.cursor()
             for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
                 cursor.execute(f"PRAGMA {pragma}")  # a scratch file: nothing to roll back to, no need to sync
-            genanki.Package(deck).write_to_db(cursor, lock.note_type.modified, iter(()))
+            genanki.Package(deck).write_to_db(cursor, note_type_modified, iter(()))
             indexes = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                                      "ORDER BY name").fetchall()
             for name, _ in indexes:  # indexes built once at the end are faster than kept up row by row
                 cursor.execute(f"DROP INDEX {name}")
-            _insert_notes_and_cards(cursor, model, manifest.deck_id, notes, lock)
+            _insert_notes_and_cards(cursor, model, manifest.deck_id, notes)
             for _, sql in indexes:
                 cursor.execute(sql)
             connection.commit()
@@ -73,26 +77,25 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, notes: li
                 _add(archive, str(index), Path(file))
 
 
-def _insert_notes_and_cards(cursor, model: genanki.Model, deck_id: int, notes: list[Note], lock: Lock) -> None:
-    """Fill the notes and cards tables: ids from the times the lock gives, new cards in the order of `notes`.
+def _insert_notes_and_cards(cursor, model: genanki.Model, deck_id: int, notes: list[StampedNote]) -> None:
+    """Fill the notes and cards tables: ids from the notes' times, new cards in the order of `notes`.
 
     Ids are handed out in the order the notes were added, so that each id says when its
     note first appeared (Anki's "Added" date); a card's `due` is its note's place in `notes`.
     Rows are generated as SQLite takes them, never all held at once.
     """
-    stamps = [lock.notes[note.guid] for note in notes]
-    order = sorted(range(len(notes)), key=lambda i: stamps[i].added)  # stable: source order within a time
-    note_ids = _increasing(stamps[i].added * 1000 for i in order)
+    order = sorted(range(len(notes)), key=lambda i: notes[i].added)  # stable: source order within a time
+    note_ids = _increasing(notes[i].added * 1000 for i in order)
     cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", (
-        (note_id, notes[i].guid, model.model_id, stamps[i].modified, -1, f" {' '.join(notes[i].tags)} ",
-         "\x1f".join(notes[i].fields), notes[i].fields[0], 0, 0, "")
-        for note_id, i in zip(note_ids, order, strict=True)))
+        (note_id, stamped.note.guid, model.model_id, stamped.modified, -1, f" {' '.join(stamped.note.tags)} ",
+         "\x1f".join(stamped.note.fields), stamped.note.fields[0], 0, 0, "")
+        for note_id, stamped in zip(note_ids, (notes[i] for i in order), strict=True)))
     required = [(ord_, all if how == "all" else any, needed) for ord_, how, needed in model._req]
     cards = [(note_id, i, ord_) for note_id, i in zip(note_ids, order, strict=True)  # genanki's rule, `_req`
-             for ord_, test, needed in required if test(map(notes[i].fields.__getitem__, needed))]
+             for ord_, test, needed in required if test(map(notes[i].note.fields.__getitem__, needed))]
     card_ids = _increasing(note_id for note_id, _, _ in cards)
     cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-        (card_id, note_id, deck_id, ord_, stamps[i].modified, -1, 0, 0, i + 1, 0, 0, 0, 0, 0, 0, 0, 0, "")
+        (card_id, note_id, deck_id, ord_, notes[i].modified, -1, 0, 0, i + 1, 0, 0, 0, 0, 0, 0, 0, 0, "")
         for card_id, (note_id, i, ord_) in zip(card_ids, cards, strict=True)))
 
 
@@ -120,3 +123,41 @@ def _entry(name: str) -> zipfile.ZipInfo:
 def _add(archive: zipfile.ZipFile, name: str, file: Path) -> None:
     with file.open("rb") as source, archive.open(_entry(name), "w") as member:
         shutil.copyfileobj(source, member, 1 << 20)  # streamed: a big collection is never all in memory
+
+
+@dataclass(frozen=True)
+class PackageContents:
+    """What a package holds, read back: its one note type and its notes as Anki stores them."""
+
+    note_type_name: str
+    fields: list[str]
+    templates: list[tuple[str, str, str]]  # (name, front, back)
+    css: str
+    notes: list[tuple[str, list[str], list[str]]]  # (guid, fields, tags)
+
+
+def read_package(path: Path) -> PackageContents:
+    """Read back a package that write_package wrote: its note type and notes."""
+    if not path.is_file():
+        raise BuildError(f"{path}: no such package")
+    with tempfile.TemporaryDirectory(prefix="deckbuild-read-") as scratch:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                database = Path(archive.extract("collection.anki2", scratch))
+        except (zipfile.BadZipFile, KeyError) as error:
+            raise BuildError(f"{path}: not an Anki package ({error})") from error
+        connection = sqlite3.connect(database)
+        try:
+            models = json.loads(connection.execute("select models from col").fetchone()[0])
+            rows = connection.execute("select guid, mid, flds, tags from notes").fetchall()
+        except sqlite3.DatabaseError as error:
+            raise BuildError(f"{path}: not an Anki package ({error})") from error
+        finally:
+            connection.close()
+    if len(models) != 1:
+        raise BuildError(f"{path}: expected the one note type of a deck built here, found {len(models)}")
+    (model_id, model), = ((int(key), value) for key, value in models.items())
+    return PackageContents(
+        model["name"], [field["name"] for field in model["flds"]],
+        [(template["name"], template["qfmt"], template["afmt"]) for template in model["tmpls"]], model["css"],
+        [(guid, flds.split("\x1f"), tags.split()) for guid, mid, flds, tags in rows if mid == model_id])

@@ -6,37 +6,42 @@ import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
 from .atomic import remove_leftovers, replacing
 from .cache import BuildState, FileCache
 from .errors import BuildError, Problem, SourceError
-from .identify import duplicate_identities, note_guid, renamed_entries
+from .identify import duplicate_identities, note_guid
 from .load import check_source_dir, load_file
-from .lock import LOCK_NAME, Lock, describe_changes, read_lock, remember_lock, retired_notes, stamp, write_lock_file
-from .package import package_name, write_package
+from .lockfile import Lock, read_lock, remember_lock, write_lock_file
+from .package import write_package
+from .project import Project
 from .render import Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
 from .speech import Speaker
+from .stamp import StampedNote, renamed_entries, stamp
 from .validate import validate_manifest, validate_reading
 
 
 @dataclass(frozen=True)
 class Build:
-    """What a build produces, in memory: the deck's manifest, note type and notes, and the locks."""
+    """What a build produces, in memory: the deck's manifest, note type and stamped notes, and the locks."""
 
     manifest: Manifest
     note_type: NoteType
-    notes: list[Note]  # in the order new cards come: the entries', then those kept for removed entries
+    notes: list[StampedNote]  # in the order new cards come: the entries', then those kept for removed entries
     entry_count: int  # how many entries the sources hold
     lock: Lock
     previous_lock: Lock
     warnings: list[Problem]
 
+    @property
+    def lock_changed(self) -> bool:
+        return self.lock != self.previous_lock
 
-CACHE_DIR = Path(".cache")  # beside dist/, not in it: see cache.py
+
 Progress = Callable[[str, int, int], None]  # (stage, done, total): told as a long build goes
 
 
@@ -44,21 +49,27 @@ def no_progress(stage: str, done: int, total: int) -> None:
     """Report nothing: the default; the command line draws a bar on a terminal."""
 
 
-def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
-            cache_dir: Path | None = None, progress: Progress = no_progress, strict: bool = False) -> Build:
+def prepare(project: Project, audio: bool | None = None, progress: Progress = no_progress, strict: bool = False,
+            use_cache: bool = True, version: str | None = None) -> Build:
     """Run every stage short of writing: the whole deck, checked and stamped; with `strict`, warnings fail.
 
     With `audio` (by default the manifest's), espeak-ng records every term and example;
-    otherwise Anki reads them with its own text-to-speech. `cache_dir`, if given, keeps
-    what was already checked and rendered, file by file, and the recordings.
+    otherwise Anki reads them with its own text-to-speech. With `use_cache`, what was
+    already checked and rendered is taken from the project's cache, file by file, and
+    what is new is kept there. `version`, if given, stands for the manifest's (a release
+    checks the deck it would make before writing anything).
     """
+    source_dir = project.source_dir
     manifest_path, reading_paths = check_source_dir(source_dir)
     manifest_bytes = manifest_path.read_bytes()
-    manifest = _manifest(manifest_path, manifest_bytes)
-    kind = note_type(manifest, templates_dir)
+    manifest = read_manifest(manifest_path, manifest_bytes)
+    if version is not None:
+        manifest = replace(manifest, version=version)
+    kind = note_type(manifest, project.templates_dir)
     use_audio = manifest.audio if audio is None else audio
+    cache_dir = project.cache_dir if use_cache else None
     files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{use_audio}".encode())
-    task = _FileTask(manifest, source_dir, (cache_dir or CACHE_DIR) / "speech" if use_audio else None)
+    task = _FileTask(manifest, source_dir, project.cache_dir / "speech" if use_audio else None)
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
     identities = [identity for result in checked for identity in result.identities]
@@ -73,36 +84,46 @@ def prepare(source_dir: Path, templates_dir: Path, audio: bool | None = None,
     if problems:
         raise SourceError(problems)
     files.prune()
-    previous = read_lock(source_dir / LOCK_NAME, cache_dir)
-    lock = stamp(previous, manifest, kind, notes, identities)
-    warnings = renamed_entries([note.guid for note in notes], entry_at, previous, lock)
+    previous = read_lock(project.lock_path, cache_dir)
+    stamped = stamp(previous, manifest, kind, notes, identities)
+    warnings = renamed_entries([note.guid for note in notes], entry_at, previous, stamped.lock)
     if strict and warnings:
         raise SourceError(warnings)
-    return Build(manifest, kind, notes + retired_notes(lock), len(notes), lock, previous, warnings)
+    return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)
 
 
-def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = False,
-          audio: bool | None = None, force: bool = False, strict: bool = False,
-          progress: Progress = no_progress) -> tuple[Path, Build | None]:
-    """Build the deck's .apkg into `out_dir` and update the lock; with `strict`, warnings are problems.
+def build(project: Project, locked: bool = False, audio: bool | None = None, force: bool = False,
+          strict: bool = False, progress: Progress = no_progress) -> tuple[Path, Build | None]:
+    """Build the deck's .apkg into the project's output and update the lock; with `strict`, warnings are problems.
 
     Return the package, and the build; no build if the package was up to date (unless `force`).
     """
     # --locked only checks, so it is not an input: an up-to-date package means the lock matches.
-    state = BuildState(CACHE_DIR, source_dir, templates_dir, out_dir, f"audio={audio}", LOCK_NAME)
+    state = build_state(project, audio)
     if not force and (package := state.current()) is not None:
         return package, None
-    result = prepare(source_dir, templates_dir, audio, CACHE_DIR, progress, strict)
-    lock_path = source_dir / LOCK_NAME
-    if locked and result.lock != result.previous_lock:
+    result = prepare(project, audio, progress, strict)
+    if locked and result.lock_changed:
         raise BuildError(
-            f"{lock_path} is out of date ({describe_changes(result.previous_lock, result.lock)}); "
+            f"{project.lock_path} is out of date ({result.lock.describe_changes_from(result.previous_lock)}); "
             "run `make build` and commit the lock with the change"
         )
-    package = out_dir / package_name(result.manifest)
+    return write(project, result, state, progress), result
+
+
+def build_state(project: Project, audio: bool | None = None) -> BuildState:
+    """What the up-to-date check compares: the inputs of a build with these options, as they are now."""
+    return BuildState(project.cache_dir, project.source_dir, project.templates_dir, project.out_dir,
+                      f"audio={audio}", project.lock_path)
+
+
+def write(project: Project, result: Build, state: BuildState, progress: Progress = no_progress) -> Path:
+    """Write the package of `result` and, if it changed, its lock: both take their place, or neither does."""
+    package = project.package_path(result.manifest)
+    lock_path = project.lock_path
     for path in (package, lock_path):
         remove_leftovers(path)
-    changed = result.lock != result.previous_lock
+    changed = result.lock_changed
     lock_digest = None
     # The lock is written beside itself while the package is written (SQLite and zlib let go of
     # the GIL), and takes its place only once the package has: a failed build changes neither.
@@ -111,20 +132,22 @@ def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool = F
                 ThreadPoolExecutor(max_workers=1) as pool:
             lock_written = pool.submit(write_lock_file, partial_lock, result.lock) if changed else None
             progress("writing the package", 0, 1)
-            write_package(package, result.manifest, result.note_type, result.notes, result.lock)
+            write_package(package, result.manifest, result.note_type, result.lock.note_type.modified, result.notes)
             progress("writing the package", 1, 1)
             lock_digest = lock_written.result() if lock_written else None
     except OSError as error:
         culprit = "" if ".partial" in str(error.filename) else f" ({error.filename})"
         raise BuildError(f"cannot make {package}: {error.strerror or error}{culprit}") from error
     if lock_digest is not None:
-        remember_lock(lock_path, result.lock, lock_digest, CACHE_DIR)
+        remember_lock(lock_path, result.lock, lock_digest, project.cache_dir)
     state.record(package, lock_digest)
-    return package, result
+    return package
 
 
-def _manifest(path: Path, data: bytes) -> Manifest:
+def read_manifest(path: Path, data: bytes | None = None) -> Manifest:
+    """Read and check the manifest at `path` (its bytes `data`, if already read); raise SourceError if bad."""
     problems: list[Problem] = []
+    data = path.read_bytes() if data is None else data
     source = load_file(path, data, problems)
     if source is not None and source.root is None:
         problems.append(Problem(source.name, 1, 1, "the deck manifest is empty; expected name, version, "

@@ -13,17 +13,23 @@ import shutil
 import string
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .engine import import_package, scratch_collection
 from .package import write_package
+from .project import Project
+
+if TYPE_CHECKING:
+    from .pipeline import Build
 
 MODES = {"light": "", "night": " nightMode night_mode"}  # the classes Anki desktop and AnkiDroid set
 _PLAY = re.compile(r"\[anki:play:[aq]:\d+\]")
 
 
-def write_preview(result, templates_dir: Path, out_dir: Path) -> Path:
-    """Write the preview of the built deck `result` to out_dir/preview; return the index page."""
-    pages = templates_dir / "preview"
+def write_preview(result: Build, project: Project) -> Path:
+    """Write the preview of the built deck `result` to the project's dist/preview; return the index page."""
+    pages = project.templates_dir / "preview"
+    out_dir = project.out_dir
     page = {name: string.Template((pages / f"{name}.html").read_text(encoding="utf-8"))
             for name in ("card", "note", "index", "_figure", "_row")}
     manifest = result.manifest
@@ -67,11 +73,11 @@ def write_preview(result, templates_dir: Path, out_dir: Path) -> Path:
     return target / "index.html"
 
 
-def _rendered_cards(result) -> list[tuple[str, list[tuple[str, int, str, str]]]]:
+def _rendered_cards(result: Build) -> list[tuple[str, list[tuple[str, int, str, str]]]]:
     """Package the deck, import it, and return per note its cards as Anki renders them, in study order."""
     with tempfile.TemporaryDirectory(prefix="preview-") as scratch:
         package = Path(scratch) / "deck.apkg"
-        write_package(package, result.manifest, result.note_type, result.notes, result.lock)
+        write_package(package, result.manifest, result.note_type, result.lock.note_type.modified, result.notes)
         with scratch_collection("preview") as col:
             import_package(col, package)
             notes = {}

@@ -6,36 +6,31 @@ from a built .apkg, from a source directory's lock, or from the lock at a git re
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
-import json
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
-from .errors import BuildError, DeckError
-from .load import MANIFEST_NAME
-from .lock import LOCK_NAME, Lock, mark_released, parse_lock, read_lock, unreleased, write_lock
-from .package import package_name
-from .pipeline import build, prepare
+from .atomic import replacing
+from .errors import BuildError, SourceError, display_path
+from .formats import BUMPS, Version, is_removed_tag, parse_package_name, removed_tag
+from .load import MANIFEST_NAME, Mapping, load_file
+from .lockfile import LOCK_NAME, Lock, parse_lock, read_lock
+from .package import read_package
+from .pipeline import build, build_state, prepare, read_manifest, write
+from .project import Project
 from .render import look_hash
-from .schema import SEMVER_PATTERN
+from .stamp import mark_released, unreleased
 from .upgrade import check_upgrade
-from .validate import default_slug
 
 CHANGELOG_TITLE = "# Changelog\n\n"
 
-BUMPS = ("patch", "minor", "major")
-_VERSION = re.compile(SEMVER_PATTERN)
-_PACKAGE_NAME = re.compile(rf"(.+)-({SEMVER_PATTERN})\.apkg")  # <slug>-<version>.apkg, as package_name makes
 _UNSHOWN_FIELDS = {"ExampleBlank"}  # follows from Example
 
 
@@ -102,29 +97,26 @@ def snapshot_of_lock(lock: Lock, version: str, slug: str) -> Snapshot:
                     lock.note_type.hash if lock.note_type else "", notes)
 
 
-def load_snapshot(spec: str, source_dir: Path) -> Snapshot:
-    """Read a snapshot from an .apkg file, a source directory, or a git ref (its `source_dir`)."""
+def load_snapshot(spec: str, project: Project) -> Snapshot:
+    """Read a snapshot from an .apkg file, a source directory, or a git ref (the project's sources at it)."""
     path = Path(spec)
     if spec.endswith(".apkg"):
         return _snapshot_of_package(path)
     if path.is_dir():
         if not (path / MANIFEST_NAME).is_file():
             raise BuildError(f"{spec}: a source directory has a {MANIFEST_NAME}; this one has none")
-        lock, manifest_text, where = read_lock(path / LOCK_NAME), (path / MANIFEST_NAME).read_text("utf-8"), spec
-    else:
-        try:
-            lock_text = _git("show", f"{spec}:./{(source_dir / LOCK_NAME).as_posix()}")
-            manifest_text = _git("show", f"{spec}:./{(source_dir / MANIFEST_NAME).as_posix()}")
-        except BuildError as error:
-            raise BuildError(f"{spec}: expected an .apkg file, a source directory or a git ref such as v1.0.0 "
-                             f"that has {source_dir / LOCK_NAME} ({error})") from error
-        lock, where = parse_lock(lock_text, f"{spec}:{source_dir / LOCK_NAME}"), f"{spec}:{source_dir}"
+        manifest = read_manifest(path / MANIFEST_NAME)
+        return snapshot_of_lock(read_lock(path / LOCK_NAME), manifest.version, manifest.slug)
+    manifest_path = project.manifest_path.as_posix()
     try:
-        manifest = yaml.safe_load(manifest_text)
-        return snapshot_of_lock(lock, str(manifest["version"]), manifest.get("slug") or default_slug(manifest["name"]))
-    except (yaml.YAMLError, TypeError, KeyError) as error:
-        raise BuildError(f"{where}/{MANIFEST_NAME}: cannot read the version and name ({error}); "
-                         "check it with `build.py validate`") from error
+        lock_text = _git("show", f"{spec}:./{project.lock_path.as_posix()}")
+        manifest_data = _git("show", f"{spec}:./{manifest_path}").encode()
+    except BuildError as error:
+        raise BuildError(f"{spec}: expected an .apkg file, a source directory or a git ref such as v1.0.0 "
+                         f"that has {project.lock_path} ({error})") from error
+    lock = parse_lock(lock_text, f"{spec}:{project.lock_path}")
+    manifest = read_manifest(Path(f"{spec}:{manifest_path}"), manifest_data)
+    return snapshot_of_lock(lock, manifest.version, manifest.slug)
 
 
 def compare(old: Snapshot | None, new: Snapshot) -> Changes:
@@ -149,7 +141,7 @@ def compare(old: Snapshot | None, new: Snapshot) -> Changes:
 def changelog(old: Snapshot | None, new: Snapshot) -> str:
     """Write the Markdown section of the release notes for going from `old` to `new`."""
     changes = compare(old, new)
-    removed_tag = f"{new.slug}::removed"
+    tag = removed_tag(new.slug)
     unreleased = old is not None and old.version == new.version
     lines = [f"## Unreleased changes since {old.version}" if unreleased else f"## {new.version}", ""]
     if old is None:
@@ -171,7 +163,7 @@ def changelog(old: Snapshot | None, new: Snapshot) -> str:
         lines += ["### Removed", "", *(f"- {note.title}: {_plain(note.fields.get('Gloss', ''))}"
                                        for note in changes.removed), "",
                   "Anki never deletes notes on import: these stay in your collection, tagged "
-                  f"`{removed_tag}`. To delete them, search `tag:{removed_tag}` in the Browser, select all "
+                  f"`{tag}`. To delete them, search `tag:{tag}` in the Browser, select all "
                   "and choose Notes > Delete; or Cards > Toggle Suspend to keep them out of your reviews.", ""]
     if changes.schema_changed or changes.look_changed:
         lines += ["### Cards", ""]
@@ -186,34 +178,21 @@ def changelog(old: Snapshot | None, new: Snapshot) -> str:
 
 def check_version(old_version: str, new_version: str, changes: Changes) -> None:
     """Refuse a version that is not above `old_version` by at least the bump the changes need."""
-    old, new = _parse(old_version), _parse(new_version)
+    old, new = Version.parse(old_version), Version.parse(new_version)
     if new <= old:
         raise BuildError(f"version {new_version} must be greater than the last release, {old_version}")
-    have = "major" if new[0] > old[0] else "minor" if new[1] > old[1] else "patch"
     need = changes.bump
-    if need and BUMPS.index(have) < BUMPS.index(need):
+    if need and BUMPS.index(new.bump_from(old)) < BUMPS.index(need):
         raise BuildError(
             f"the changes since {old_version} {changes.reason()}: that needs a {need} version, "
-            f"at least {next_version(old_version, need)}; found {new_version}")
-
-
-def next_version(version: str, bump: str) -> str:
-    major, minor, patch = _parse(version)
-    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0",
-            "patch": f"{major}.{minor}.{patch + 1}"}[bump]
-
-
-def package_version(path: Path) -> tuple[int, int, int] | None:
-    """The version a package's file name says, if it is named as package_name names them."""
-    match = _PACKAGE_NAME.fullmatch(path.name)
-    return _parse(match.group(2)) if match else None
+            f"at least {old.bumped(need)}; found {new_version}")
 
 
 def previous_release_tag(version: str) -> str | None:
     """The tag of the highest released version below `version`, if any."""
-    tags = [tag for tag in _git("tag", "--list", "v*").split() if _VERSION.fullmatch(tag[1:])]
-    older = [tag for tag in tags if _parse(tag[1:]) < _parse(version)]
-    return max(older, key=lambda tag: _parse(tag[1:]), default=None)
+    released = [Version.parse(tag[1:]) for tag in _git("tag", "--list", "v*").split() if Version.is_valid(tag[1:])]
+    older = [tagged for tagged in released if tagged < Version.parse(version)]
+    return f"v{max(older)}" if older else None
 
 
 def build_at(tag: str, out_dir: Path) -> Path:
@@ -230,40 +209,55 @@ def build_at(tag: str, out_dir: Path) -> Path:
     return package
 
 
-def bump(source_dir: Path, templates_dir: Path, out_dir: Path, version: str, changelog_path: Path) -> str:
+def bump(project: Project, version: str, changelog_path: Path) -> str:
     """Make `version` the deck's release: manifest, lock and changelog, checked; return the changelog section.
 
-    Everything is checked before anything is written: a refused version changes nothing.
+    Everything is checked in memory before anything is written: a refused version changes nothing.
     """
-    _parse(version)
-    manifest_path = source_dir / MANIFEST_NAME
-    original = manifest_path.read_text(encoding="utf-8")
-    updated, count = re.subn(r"(?m)^version:.*$", f"version: {version}", original)
-    if count != 1:
-        raise BuildError(f"{manifest_path}: expected one 'version:' line to update, found {count}")
-    previous_version = read_lock(source_dir / LOCK_NAME).released
-    previous = _last_release(previous_version, source_dir) if previous_version else None
-    manifest_path.write_text(updated, encoding="utf-8")
-    try:
-        prepared = prepare(source_dir, templates_dir)
-        current = snapshot_of_lock(prepared.lock, version, prepared.manifest.slug)
-        if previous is not None:
-            check_version(previous.version, version, compare(previous, current))
-    except DeckError:
-        manifest_path.write_text(original, encoding="utf-8")
-        raise
-    build(source_dir, templates_dir, out_dir, force=True)
-    write_lock(source_dir / LOCK_NAME, mark_released(read_lock(source_dir / LOCK_NAME), version))
+    Version.parse(version)
+    manifest_text = _manifest_with_version(project.manifest_path, version)
+    previous_version = read_lock(project.lock_path).released
+    previous = _last_release(previous_version, project) if previous_version else None
+    prepared = prepare(project, use_cache=False, version=version)
+    current = snapshot_of_lock(prepared.lock, version, prepared.manifest.slug)
+    if previous is not None:
+        check_version(previous.version, version, compare(previous, current))
     section = changelog(previous, current)
     history = changelog_path.read_text(encoding="utf-8") if changelog_path.exists() else CHANGELOG_TITLE
-    changelog_path.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
-                              encoding="utf-8")
+    released = replace(prepared, lock=mark_released(prepared.lock, version))
+    with replacing(project.manifest_path) as partial:
+        partial.write_bytes(manifest_text)
+    write(project, released, build_state(project))
+    with replacing(changelog_path) as partial:
+        partial.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
+                           encoding="utf-8")
     return section
 
 
-def _last_release(version: str, source_dir: Path) -> Snapshot:
+def _manifest_with_version(path: Path, version: str) -> bytes:
+    """The bytes of the manifest at `path` with its `version:` value replaced, the rest as written."""
+    data = path.read_bytes()
+    problems = []
+    source = load_file(path, data, problems)
+    if source is None or not isinstance(source.root, Mapping):
+        raise SourceError(problems or [])
+    node = next((value for key, value in source.root.pairs if key.value == "version"), None)
+    current = read_manifest(path, data).version
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", data[len(bom):].decode("utf-8"))  # YAML's line breaks
+    line, start = lines[node.line - 1], node.column - 1
+    quote = line[start] if line[start] in "\"'" else ""
+    written = f"{quote}{current}{quote}"
+    if line[start:start + len(written)] != written:  # a folded or escaped value: not one to rewrite by hand
+        raise BuildError(f"{display_path(path)}:{node.line}:{node.column}: expected the version written as "
+                         f"{current}, found {line[start:].strip()!r}; write it plainly, as version: {current}")
+    lines[node.line - 1] = f"{line[:start]}{quote}{version}{quote}{line[start + len(written):]}"
+    return bom + "".join(lines).encode("utf-8")
+
+
+def _last_release(version: str, project: Project) -> Snapshot:
     try:
-        return load_snapshot(f"v{version}", source_dir)
+        return load_snapshot(f"v{version}", project)
     except BuildError as error:
         raise BuildError(
             f"the last release, {version}, has no tag v{version} here to compare with: tag the commit that "
@@ -271,25 +265,23 @@ def _last_release(version: str, source_dir: Path) -> Snapshot:
         ) from error
 
 
-def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str | None,
-                  previous_package: Path | None) -> str:
+def release_check(project: Project, tag: str | None, previous_package: Path | None) -> str:
     """Check that this commit can be released, and lay out dist/release/; return what was checked."""
-    _, result = build(source_dir, templates_dir, out_dir, locked=True, force=True)
+    package, result = build(project, locked=True, force=True)
     manifest = result.manifest
-    report = [f"built {out_dir / package_name(manifest)} from the lock"]
+    report = [f"built {package} from the lock"]
     if tag is not None and tag != f"v{manifest.version}":
-        raise BuildError(f"the tag {tag} does not match the version in {source_dir / MANIFEST_NAME}, "
+        raise BuildError(f"the tag {tag} does not match the version in {project.manifest_path}, "
                          f"{manifest.version}; tag v{manifest.version}, or run `make release VERSION=...`")
     if result.lock.released != manifest.version:
-        raise BuildError(f"{source_dir / LOCK_NAME} is not marked as released at {manifest.version}; "
+        raise BuildError(f"{project.lock_path} is not marked as released at {manifest.version}; "
                          f"run `make release VERSION={manifest.version}` and commit what it changes")
     if pending := unreleased(result.lock):
         raise BuildError(f"{pending} note{'s are' if pending != 1 else ' is'} new or changed since {manifest.version} "
                          "was released; run `make release VERSION=...` with the next version")
     current = snapshot_of_lock(result.lock, manifest.version, manifest.slug)
     previous_tag = previous_release_tag(manifest.version)
-    previous = load_snapshot(previous_tag, source_dir) if previous_tag else None
-    package = out_dir / package_name(manifest)
+    previous = load_snapshot(previous_tag, project) if previous_tag else None
     with tempfile.TemporaryDirectory(prefix="release-check-") as scratch:
         if previous is not None:
             changes = compare(previous, current)
@@ -298,10 +290,8 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
             old = previous_package or build_at(previous_tag, Path(scratch))
             upgrade = check_upgrade(old, package, merge_note_types=changes.schema_changed)
             report.append(f"upgrade from {old.name}:\n{upgrade.summary()}")
-            if not upgrade.safe:
-                raise BuildError("importing this release over the last one would lose updates:\n"
-                                 + upgrade.summary())
-        release_dir = out_dir / "release"
+            upgrade.require_safe("learners importing this release over the last one", with_summary=True)
+        release_dir = project.out_dir / "release"
         shutil.rmtree(release_dir, ignore_errors=True)
         release_dir.mkdir(parents=True)
         shutil.copy2(package, release_dir / package.name)
@@ -314,30 +304,13 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
 
 
 def _snapshot_of_package(path: Path) -> Snapshot:
-    if not path.is_file():
-        raise BuildError(f"{path}: no such package")
-    match = _PACKAGE_NAME.fullmatch(path.name)
-    with tempfile.TemporaryDirectory(prefix="snapshot-") as scratch:
-        try:
-            with zipfile.ZipFile(path) as archive:
-                database = Path(archive.extract("collection.anki2", scratch))
-        except (zipfile.BadZipFile, KeyError) as error:
-            raise BuildError(f"{path}: not an Anki package ({error})") from error
-        connection = sqlite3.connect(database)
-        try:
-            models = json.loads(connection.execute("select models from col").fetchone()[0])
-            rows = connection.execute("select guid, mid, flds, tags from notes").fetchall()
-        finally:
-            connection.close()
-    (model_id, model), = ((int(k), v) for k, v in models.items())
-    names = [f["name"] for f in model["flds"]]
-    schema = {"fields": names, "card_types": [t["name"] for t in model["tmpls"]]}
-    look = look_hash(model["name"], [(t["name"], t["qfmt"], t["afmt"]) for t in model["tmpls"]], model["css"])
-    notes = {guid: SnapshotNote(dict(zip(names, flds.split("\x1f"), strict=False)),
-                                any(tag.endswith("::removed") for tag in tags.split()))
-             for guid, mid, flds, tags in rows if mid == model_id}
-    slug, version = (match.group(1), match.group(2)) if match else (path.stem, "?")
-    return Snapshot(version, slug, schema, look, notes)
+    contents = read_package(path)
+    schema = {"fields": contents.fields, "card_types": [name for name, _, _ in contents.templates]}
+    look = look_hash(contents.note_type_name, contents.templates, contents.css)
+    notes = {guid: SnapshotNote(dict(zip(contents.fields, fields, strict=False)), any(map(is_removed_tag, tags)))
+             for guid, fields, tags in contents.notes}
+    slug, version = parse_package_name(path.name) or (path.stem, "?")
+    return Snapshot(str(version), slug, schema, look, notes)
 
 
 def _git(*args: str) -> str:
@@ -346,13 +319,6 @@ def _git(*args: str) -> str:
     except (subprocess.CalledProcessError, OSError) as error:
         detail = getattr(error, "stderr", "") or str(error)
         raise BuildError(f"git {' '.join(args)} failed: {detail.strip()}") from error
-
-
-def _parse(version: str) -> tuple[int, int, int]:
-    match = _VERSION.fullmatch(version)
-    if not match:
-        raise BuildError(f"expected a version such as 1.2.0, found '{version}'")
-    return tuple(int(part) for part in match.groups())
 
 
 def _plain(text: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import import_package, note_type_times, scratch_collection
+from .errors import BuildError
+from .formats import parse_package_name
 
 
 @dataclass(frozen=True)
@@ -18,10 +20,19 @@ class Upgrade:
     conflicting: int
     note_types_updated: int
     note_types_duplicated: int
+    warnings: list[str] = field(default_factory=list)  # what to tell about the comparison itself
 
     @property
     def safe(self) -> bool:
+        """Whether learners keep getting updates: no note conflicts and the note type is not split in two."""
         return not self.conflicting and not self.note_types_duplicated
+
+    def require_safe(self, who: str = "learners", with_summary: bool = False) -> None:
+        """Raise BuildError, saying what `who` would lose, unless the upgrade is safe."""
+        if not self.safe:
+            raise BuildError(f"{who} would lose updates: notes that conflict stop updating, and a duplicated "
+                             "note type splits their collection; see the README, \"Updating the deck\""
+                             + (f"\n{self.summary()}" if with_summary else ""))
 
     def summary(self) -> str:
         return (
@@ -33,6 +44,10 @@ class Upgrade:
 
 def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgrade:
     """Import `old` then `new` as File > Import does, and count what happened to notes and note types."""
+    warnings = []
+    old_name, new_name = parse_package_name(old.name), parse_package_name(new.name)
+    if old_name and new_name and new_name[1] < old_name[1]:
+        warnings.append(f"{new.name} is older than {old.name}: this checks a downgrade")
     with scratch_collection("check-upgrade") as col:
         import_package(col, old)
         before = note_type_times(col)
@@ -45,4 +60,5 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgra
         conflicting=len(log.conflicting),
         note_types_updated=sum(after.get(ntid, mtime) != mtime for ntid, mtime in before.items()),
         note_types_duplicated=len(set(after) - set(before)),
+        warnings=warnings,
     )

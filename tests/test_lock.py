@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deckbuild.errors import BuildError
-from deckbuild.lock import Lock, read_lock, write_lock
+from deckbuild.lockfile import Lock, read_lock, write_lock
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from anki.sound import SoundOrVideoTag, TTSTag
 from PIL import Image
 
-from deckbuild.lock import read_lock
+from deckbuild.lockfile import read_lock
 from deckbuild.render import FIELDS
 from tests.test_updates import PACKAGE, edit
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deckbuild.lock import read_lock
+from deckbuild.lockfile import read_lock
 from tests.conftest import EPOCH, ROOT
 
 PACKAGE = Path("dist/lexique-1.0.0.apkg")

@@ -1,0 +1,166 @@
+"""The command line: `python build.py`, `python -m deckbuild` and `deckbuild` all run these commands.
+
+Each command turns its options into a Project and calls one function of the library;
+what is decided (what is safe, what to warn about) is decided there, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, release
+from .pipeline import Build, prepare
+from .pipeline import build as build_deck
+from .preview import write_preview
+from .project import Project
+from .upgrade import check_upgrade as run_check_upgrade
+
+source_option = click.option(
+    "--source", "source_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("source"),
+    show_default=True, help="Directory with deck.yaml and the entry files.")
+templates_option = click.option(
+    "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
+
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings (a likely renamed entry) as problems.")
+out_option = click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+    show_default=True, help="Directory to write to.")
+
+
+class ProgressBar:
+    """A progress bar per stage of a long build, on a terminal only: quiet in CI, pipes and files."""
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty() and not os.environ.get("CI")
+        self.stage, self.bar = None, None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage, self.bar = stage, click.progressbar(length=total, label=stage, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def report_warnings(result: Build) -> None:
+    for warning in result.warnings:
+        click.echo(str(warning), err=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="deckbuild")
+def cli() -> None:
+    """Build an Anki deck of French vocabulary from the YAML entries in source/."""
+
+
+@cli.command()
+@source_option
+@templates_option
+@out_option
+@click.option("--locked", is_flag=True,
+              help="Fail instead of updating source/deck.lock (for CI and releases).")
+@strict_option
+@click.option("--audio/--no-audio", default=None,
+              help="Record terms and examples with espeak-ng instead of Anki's own voices [default: deck.yaml's "
+                   "`audio`, else no].")
+def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, strict: bool,
+          audio: bool | None) -> None:
+    """Validate the sources and write dist/<slug>-<version>.apkg."""
+    progress = ProgressBar()
+    try:
+        package, result = build_deck(Project(source_dir, templates_dir, out_dir), locked=locked, audio=audio,
+                                     strict=strict, progress=progress)
+    finally:
+        progress.close()
+    if result is None:
+        click.echo(f"up to date: {package}")
+    else:
+        report_warnings(result)
+        click.echo(f"wrote {package}")
+
+
+@cli.command()
+@source_option
+@templates_option
+@strict_option
+def validate(source_dir: Path, templates_dir: Path, strict: bool) -> None:
+    """Check the sources and templates without writing anything."""
+    result = prepare(Project(source_dir, templates_dir), audio=False, strict=strict, use_cache=False)
+    report_warnings(result)
+    click.echo(f"ok: {result.entry_count} entries in {result.manifest.name} {result.manifest.version}")
+
+
+@cli.command()
+@source_option
+@templates_option
+@out_option
+def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
+    """Render every card, light and night, as Anki does, into dist/preview/ (needs `anki`)."""
+    project = Project(source_dir, templates_dir, out_dir)
+    result = prepare(project)
+    report_warnings(result)
+    click.echo(f"wrote {write_preview(result, project)}")
+
+
+@cli.command("check-upgrade")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--merge-note-types", is_flag=True,
+              help="Import NEW with \"Merge note types\", as learners are told to for a new major version.")
+def check_upgrade(old: Path, new: Path, merge_note_types: bool) -> None:
+    """Show what a learner with OLD.apkg gets by importing NEW.apkg, using the real Anki engine."""
+    upgrade = run_check_upgrade(old, new, merge_note_types)
+    for warning in upgrade.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"importing {new} over {old}:\n{upgrade.summary()}")
+    upgrade.require_safe()
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new", required=False)
+@source_option
+def changelog(old: str, new: str | None, source_dir: Path) -> None:
+    """Print in Markdown what changed from OLD to NEW (default: the sources): a git ref, .apkg or source directory."""
+    project = Project(source_dir)
+    before, after = release.load_snapshot(old, project), release.load_snapshot(new or str(source_dir), project)
+    click.echo(release.changelog(before, after).rstrip())
+
+
+@cli.command()
+@click.argument("version")
+@source_option
+@templates_option
+@out_option
+@click.option("--changelog", "changelog_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("CHANGELOG.md"), show_default=True, help="The changelog to add the release notes to.")
+def bump(version: str, source_dir: Path, templates_dir: Path, out_dir: Path, changelog_path: Path) -> None:
+    """Make VERSION the next release: deck.yaml, the lock and the changelog, checked against the last one."""
+    section = release.bump(Project(source_dir, templates_dir, out_dir), version, changelog_path)
+    click.echo(section.rstrip())
+    click.echo(f"\nnext: commit source/ and {changelog_path}, then tag v{version} and push the tag")
+
+
+@cli.command("release-check")
+@source_option
+@templates_option
+@out_option
+@click.option("--tag", help="The tag being released (vX.Y.Z); it must match the version.")
+@click.option("--previous", type=click.Path(dir_okay=False, path_type=Path),
+              help="The last release's .apkg (default: rebuilt from its git tag).")
+def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str | None,
+                  previous: Path | None) -> None:
+    """Check that this commit can be released and lay the release out in dist/release/."""
+    click.echo(release.release_check(Project(source_dir, templates_dir, out_dir), tag, previous))
