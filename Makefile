@@ -57,12 +57,15 @@ clean:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+# The package itself is installed editable, for the `deckbuild` command; its dependencies are the pinned ones.
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -e .
 	touch $@ $(VENV)/.runtime
 
 # Speed and memory against bare genanki, in one run: `make bench` (N=50000 entries) or `make bench N=5000`.
