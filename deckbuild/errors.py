@@ -9,7 +9,7 @@ import click
 
 
 class Problem(NamedTuple):
-    """One thing wrong in one place of a source file; problems sort by file, line and column."""
+    """One thing wrong in one place of a source file; problems sort by file, line and column (0: a whole line)."""
 
     path: str
     line: int
@@ -17,7 +17,8 @@ class Problem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+        column = f"{self.column}:" if self.column else ""
+        return f"{self.path}:{self.line}:{column} {self.message}"
 
 
 class DeckError(click.ClickException):
@@ -35,8 +36,20 @@ class SourceError(DeckError):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
         count = len(self.problems)
-        summary = f"{count} problem{'s' if count != 1 else ''} in the source; nothing was written."
-        super().__init__("\n".join([*map(str, self.problems), summary]))
+        super().__init__("\n".join([*map(str, self.problems), self.summary(count)]))
+
+    def summary(self, count: int) -> str:
+        return f"{count} problem{'s' if count != 1 else ''} in the source; nothing was written."
+
+
+class LockError(SourceError):
+    """Raised when the lock file, which the build writes, holds what no build wrote."""
+
+    def summary(self, count: int) -> str:
+        path = self.problems[0].path if self.problems else "the lock"
+        return (f"{count} problem{'s' if count != 1 else ''} in {path}, which the build writes and nobody should "
+                f"edit: restore the committed one (`git checkout HEAD -- {path}`), or delete it and build again "
+                "(every note then counts as new); nothing was written.")
 
 
 class BuildError(DeckError):

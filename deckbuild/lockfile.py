@@ -16,12 +16,14 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .atomic import replacing
 from .cache import FileCache
-from .errors import BuildError, display_path
+from .errors import BuildError, LockError, Problem, display_path
+from .formats import Version
+from .lockcheck import check_header, clip, line_of, note_problems, parse_json, time_problem
 
 LOCK_NAME = "deck.lock"
 _FORMAT = 1
@@ -41,7 +43,12 @@ class LockText:
         self._by_guid: dict[str, str] | None = None
 
     def lines(self) -> Iterator[tuple[str, str]]:
-        """Every note's GUID and JSON line, in the order written (sorted by GUID), one at a time.
+        """Every note's GUID and JSON line, in the order written (sorted by GUID), one at a time."""
+        for _, guid, line in self.numbered_lines():
+            yield guid, line
+
+    def numbered_lines(self) -> Iterator[tuple[int, str, str]]:
+        """Every note's line number, GUID and JSON line, in the order written, one at a time.
 
         Read from the file as it goes; once all is read, raise if the file is not the one read
         before (a writer copying these lines then discards what it wrote).
@@ -49,21 +56,26 @@ class LockText:
         digest = hashlib.sha256()
         with (open(self.path, "rb") if self.text is None else io.BytesIO(self.text.encode())) as file:
             notes = False
-            for raw in file:
+            for number, raw in enumerate(file, start=1):
                 digest.update(raw)
                 line = raw.decode("utf-8")
                 if not notes:
                     notes = line == _NOTES_START
                 elif line.startswith('  "'):
                     guid, _, stamp = line.strip().removesuffix(",").partition(": ")
-                    yield guid[1:-1], stamp  # GUIDs have no quote nor backslash
+                    yield number, guid[1:-1], stamp  # GUIDs have no quote nor backslash
         if self.text is None and digest.digest() != self.digest:
             raise BuildError(f"{display_path(self.path)} changed while the build was running; build again")
 
-    def line(self, guid: str) -> str:
+    def line(self, guid: str) -> tuple[int, str]:
+        """The line number and JSON line of the note `guid`."""
         if self._by_guid is None:
-            self._by_guid = dict(self.lines())
+            self._by_guid = {guid: (number, line) for number, guid, line in self.numbered_lines()}
         return self._by_guid[guid]
+
+    @property
+    def name(self) -> str:
+        return display_path(self.path) if self.path else LOCK_NAME
 
 
 class NoteStamp:
@@ -88,20 +100,29 @@ class NoteStamp:
         self.origin = origin  # the lock text it was read from, unchanged since
 
     @classmethod
-    def from_line(cls, guid: str, text: str, origin: LockText | None) -> NoteStamp:
-        """Read one note's line of a lock, leaving its fields and tags in `origin`."""
+    def from_line(cls, guid: str, text: str, origin: LockText | None, field_count: int | None) -> NoteStamp:
+        """Read one note's line of a lock, leaving its fields and tags in `origin`; raise ValueError if bad."""
         match = _STAMP_LINE.match(text) if origin is not None else None
         if match is None:  # not in the form write_lock writes: read it all, to write it anew
-            return cls.from_dict(guid, json.loads(text))
+            try:
+                data = json.loads(text.removesuffix(","))
+            except ValueError as error:
+                raise ValueError(f"expected a note's JSON record, found {clip(text)} ({error})") from error
+            return cls.from_dict(guid, data, field_count)
         values = {key: _DECODE[key](value) for key, value in zip(STAMP_KEYS, match.groups(), strict=True)}
+        for key in ("added", "modified"):
+            if problem := time_problem(values[key]):
+                raise ValueError(f"'{key}': {problem}")
         return cls(guid, **values, origin=origin)
 
     @classmethod
-    def from_dict(cls, guid: str, data: dict) -> NoteStamp:
-        shipped = data.get("shipped")
-        return cls(guid, data["identity"], data["hash"], data["added"], data["modified"], data.get("released", ""),
-                   data.get("removed", False), tuple(shipped) if shipped else None,
-                   (tuple(data["fields"]), tuple(data["tags"])))
+    def from_dict(cls, guid: str, data: object, field_count: int | None) -> NoteStamp:
+        """Make a stamp of a note's parsed record; raise ValueError saying what is wrong with it."""
+        if problems := note_problems(data, field_count):
+            raise ValueError("; ".join(problems))
+        shipped = data["shipped"]
+        return cls(guid, data["identity"], data["hash"], data["added"], data["modified"], data["released"],
+                   data["removed"], tuple(shipped) if shipped else None, (tuple(data["fields"]), tuple(data["tags"])))
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -113,7 +134,13 @@ class NoteStamp:
 
     def _parsed(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if self._content is None:
-            data = json.loads(self.origin.line(self.guid))
+            number, line = self.origin.line(self.guid)
+            try:
+                data = json.loads(line)
+                if problems := note_problems(data, None):
+                    raise ValueError("; ".join(problems))
+            except ValueError as error:
+                raise LockError([Problem(self.origin.name, number, 0, f"note {self.guid}: {error}")]) from error
             self._content = (tuple(data["fields"]), tuple(data["tags"]))
         return self._content
 
@@ -180,6 +207,7 @@ class Lock:
     notes: dict[str, NoteStamp] = field(default_factory=dict)  # by GUID
     released: str = ""  # the last version released from this lock (see stamp.mark_released)
     origin: LockText | None = field(default=None, compare=False)  # the text its unchanged stamps come from
+    resolution: str = field(default="", compare=False)  # what was resolved, if read with merge conflicts
 
     def describe_changes_from(self, old: Lock) -> str:
         """Say in one line how this lock differs from `old`."""
@@ -210,32 +238,108 @@ def read_lock(path: Path, cache_dir: Path | None = None) -> Lock:
         return Lock(major, NoteTypeStamp(**note_type) if note_type else None,
                     {row[0]: NoteStamp(**dict(zip(_CACHE_ROW, row, strict=True)), origin=origin) for row in notes},
                     released, origin)
-    lock = parse_lock(data.decode("utf-8"), display_path(path), origin)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise LockError([Problem(display_path(path), line, 0, (
+            f"expected UTF-8 text, as the build writes it, found the byte 0x{data[error.start]:02x}"))]) from error
+    lock = parse_lock(text, display_path(path), origin)
     if lock.origin is not None:  # in write_lock's form, so that its lines can be found again
         remember_lock(path, lock, digest, cache_dir)
     return lock
 
 
 def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
-    """Parse the text of a lock; `name` says where it came from, in messages; `origin` keeps the text."""
+    """Parse the text of a lock; `name` says where it came from, in messages; `origin` keeps the text.
+
+    Every value is checked: raise LockError with a located line per problem. A lock that git
+    left with conflict markers is resolved (see _resolve_conflict).
+    """
+    if (sides := _conflict_sides(text)) is not None:
+        return _resolve_conflict(sides, name)
     origin = origin or LockText(text=text)
-    try:
-        head, separator, body = text.partition(_NOTES_START)
-        if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
-            data = json.loads(head + '"notes": {}\n}')
-            notes = {guid: NoteStamp.from_line(guid, line, origin) for guid, line in LockText(text=text).lines()}
-        else:  # reformatted by hand or by a tool: parse it whole, and write it anew
-            data = json.loads(text)
-            origin = None
-            notes = {guid: NoteStamp.from_dict(guid, stamp) for guid, stamp in data["notes"].items()}
-        if data.get("format") != _FORMAT:
-            raise ValueError(f"expected format {_FORMAT}, found {data.get('format')!r}")
-        note_type = NoteTypeStamp(**data["note_type"]) if data.get("note_type") else None
-        return Lock(int(data["major"]), note_type, notes, data["released"], origin)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise BuildError(
-            f"{name}: the lock file is damaged ({error}); restore it with `git checkout -- {name}`"
-        ) from error
+    head, separator, body = text.partition(_NOTES_START)
+    if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
+        data = parse_json(head + '"notes": {}\n}', name)
+        fields = check_header(data, name, text)
+        problems, notes = [], {}
+        for number, guid, line in LockText(text=text).numbered_lines():
+            try:
+                notes[guid] = NoteStamp.from_line(guid, line, origin, fields)
+            except ValueError as error:
+                problems.append(Problem(name, number, 0, f"note {guid}: {error}"))
+    else:  # reformatted by hand or by a tool: parse it whole, and write it anew
+        data = parse_json(text, name)
+        fields = check_header(data, name, text)
+        origin, problems, notes = None, [], {}
+        records = data.get("notes")
+        if not isinstance(records, dict):
+            raise LockError([Problem(name, line_of(text, '"notes"'), 0, (
+                f"'notes': expected a mapping of GUIDs to notes, found {clip(json.dumps(records))}"))])
+        for guid, record in records.items():
+            try:
+                notes[guid] = NoteStamp.from_dict(guid, record, fields)
+            except ValueError as error:
+                problems.append(Problem(name, line_of(text, json.dumps(guid)), 0, f"note {guid}: {error}"))
+    if problems:
+        raise LockError(problems)
+    note_type = NoteTypeStamp(**data["note_type"]) if data["note_type"] else None
+    return Lock(data["major"], note_type, notes, data["released"], origin)
+
+
+def _conflict_sides(text: str) -> tuple[str, str, int] | None:
+    """The two sides of a lock that git left with conflict markers, and the line of the first marker."""
+    if "\n<<<<<<< " not in f"\n{text}":
+        return None
+    sides: tuple[list[str], list[str]] = ([], [])
+    into, first = (0, 1), 0  # the sides a line belongs to: both, outside a conflict
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if line.startswith("<<<<<<< "):
+            into, first = (0,), first or number
+        elif line.startswith("|||||||"):
+            into = ()  # diff3's common ancestor: neither side
+        elif line.rstrip("\r\n") == "=======":
+            into = (1,)
+        elif line.startswith(">>>>>>> "):
+            into = (0, 1)
+        else:
+            for side in into:
+                sides[side].append(line)
+    return "".join(sides[0]), "".join(sides[1]), first
+
+
+def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
+    """Merge both sides of a conflicted lock, as Cargo and npm do theirs.
+
+    A note on one side only, or the same on both, is kept as it is. A note changed on both
+    sides keeps its first time and release marks, and takes a time later than both sides'
+    with an unknown hash, so that stamping gives it the merged source's content and a
+    newer time: learners who imported either side's build get the merge.
+    """
+    ours_text, theirs_text, line = sides
+    ours, theirs = (parse_lock(side, f"{name} (the {which} side of the conflict)")
+                    for side, which in ((ours_text, "first"), (theirs_text, "second")))
+    notes = {**theirs.notes, **ours.notes}
+    both_changed = [guid for guid in ours.notes.keys() & theirs.notes.keys() if ours.notes[guid] != theirs.notes[guid]]
+    for guid in both_changed:
+        a, b = ours.notes[guid], theirs.notes[guid]
+        later = a if a.modified >= b.modified else b
+        notes[guid] = later.but(hash="0", added=min(a.added, b.added), released=a.released or b.released,
+                                shipped=_shipped(a) or _shipped(b))
+    note_type = ours.note_type
+    if ours.note_type != theirs.note_type:
+        later = max(ours.note_type, theirs.note_type, key=lambda stamp: stamp.modified if stamp else 0)
+        note_type = replace(later, hash="0")  # looks changed: it gets a time later than both sides'
+    released = max(ours.released, theirs.released, key=lambda v: Version.parse(v) if v else Version(-1, 0, 0))
+    resolution = (f"line {line}: resolved git's merge conflict: {len(notes)} notes from both sides, "
+                  f"{len(both_changed)} changed on both (they ship the merged sources with a newer time)")
+    return Lock(max(ours.major, theirs.major), note_type, notes, released, None, resolution)
+
+
+def _shipped(stamp: NoteStamp) -> tuple[str, int] | None:
+    """What learners of the last release have of this note, if a release shipped it."""
+    return stamp.shipped or ((stamp.hash, stamp.modified) if stamp.released else None)
 
 
 def write_lock(path: Path, lock: Lock) -> bytes:

@@ -4,8 +4,7 @@ genanki writes the collection's schema, note type and deck. Notes and cards are
 written here, in two batched inserts (faster than genanki's row by row): genanki would
 stamp every note and card with one build time, number them from it and zip with the
 wall clock. Here each note carries the times stamping gave it, ids follow from those
-times, and the zip has fixed dates and a fixed order. The file is written beside its
-destination and renamed over it, so an interrupted build leaves the previous package whole.
+times, and the zip has fixed dates and a fixed order.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import genanki
 
-from .atomic import replacing
 from .errors import BuildError
 from .render import NoteType
 from .schema import Manifest
@@ -35,9 +33,10 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say; no clock in the
 
 def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type_modified: int,
                   notes: list[StampedNote]) -> None:
-    """Write the deck to `path` atomically; the same arguments always give the same bytes.
+    """Write the deck to `path`; the same arguments always give the same bytes.
 
-    `notes` come in the order their new cards are to be studied.
+    `notes` come in the order their new cards are to be studied. The caller writes `path`
+    beside the package's place and renames it there (see pipeline.write).
     """
     model = genanki.Model(
         note_type.model_id, note_type.name,
@@ -69,7 +68,7 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
             connection.commit()
         finally:
             connection.close()
-        with replacing(path) as partial, zipfile.ZipFile(partial, "w") as archive:
+        with zipfile.ZipFile(path, "w") as archive:
             _add(archive, "collection.anki2", database)
             with archive.open(_entry("media"), "w") as member:
                 member.write(json.dumps({str(i): name for i, (name, _) in enumerate(media)}).encode())

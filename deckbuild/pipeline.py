@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from .atomic import remove_leftovers, replacing
 from .cache import BuildState, FileCache
-from .errors import BuildError, Problem, SourceError
+from .errors import BuildError, Problem, SourceError, display_path
 from .identify import duplicate_identities, note_guid
 from .load import check_source_dir, load_file
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
@@ -39,7 +39,8 @@ class Build:
 
     @property
     def lock_changed(self) -> bool:
-        return self.lock != self.previous_lock
+        """Whether the lock file must be written: what it records changed, or it was read with conflicts."""
+        return self.lock != self.previous_lock or bool(self.previous_lock.resolution)
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): told as a long build goes
@@ -87,6 +88,9 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     previous = read_lock(project.lock_path, cache_dir)
     stamped = stamp(previous, manifest, kind, notes, identities)
     warnings = renamed_entries([note.guid for note in notes], entry_at, previous, stamped.lock)
+    if previous.resolution:
+        warnings.insert(0, Problem(display_path(project.lock_path), 0, 0, (
+            f"{previous.resolution}; the build writes the resolved lock: commit it")))
     if strict and warnings:
         raise SourceError(warnings)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)
@@ -104,10 +108,10 @@ def build(project: Project, locked: bool = False, audio: bool | None = None, for
         return package, None
     result = prepare(project, audio, progress, strict)
     if locked and result.lock_changed:
-        raise BuildError(
-            f"{project.lock_path} is out of date ({result.lock.describe_changes_from(result.previous_lock)}); "
-            "run `make build` and commit the lock with the change"
-        )
+        what = ("it has git's merge conflicts" if result.previous_lock.resolution
+                else result.lock.describe_changes_from(result.previous_lock))
+        raise BuildError(f"{project.lock_path} is out of date ({what}); "
+                         "run `make build` and commit the lock with the change")
     return write(project, result, state, progress), result
 
 
@@ -124,24 +128,32 @@ def write(project: Project, result: Build, state: BuildState, progress: Progress
     for path in (package, lock_path):
         remove_leftovers(path)
     changed = result.lock_changed
-    lock_digest = None
-    # The lock is written beside itself while the package is written (SQLite and zlib let go of
-    # the GIL), and takes its place only once the package has: a failed build changes neither.
-    try:
-        with replacing(lock_path) if changed else contextlib.nullcontext() as partial_lock, \
-                ThreadPoolExecutor(max_workers=1) as pool:
-            lock_written = pool.submit(write_lock_file, partial_lock, result.lock) if changed else None
+    # Both are written beside their places, the lock while the package is (SQLite and zlib let
+    # go of the GIL), and renamed into place only once both are whole, the package first.
+    with _writing(lock_path), replacing(lock_path) if changed else contextlib.nullcontext() as partial_lock, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        lock_written = pool.submit(write_lock_file, partial_lock, result.lock) if changed else None
+        with _writing(package), replacing(package) as partial_package:
             progress("writing the package", 0, 1)
-            write_package(package, result.manifest, result.note_type, result.lock.note_type.modified, result.notes)
+            write_package(partial_package, result.manifest, result.note_type, result.lock.note_type.modified,
+                          result.notes)
             progress("writing the package", 1, 1)
+        with _writing(lock_path):
             lock_digest = lock_written.result() if lock_written else None
-    except OSError as error:
-        culprit = "" if ".partial" in str(error.filename) else f" ({error.filename})"
-        raise BuildError(f"cannot make {package}: {error.strerror or error}{culprit}") from error
     if lock_digest is not None:
         remember_lock(lock_path, result.lock, lock_digest, project.cache_dir)
     state.record(package, lock_digest)
     return package
+
+
+@contextlib.contextmanager
+def _writing(path: Path):
+    """Say which file could not be written, and why, when the block fails; never '(None)'."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise BuildError(f"cannot make {display_path(path)}: {reason}") from error
 
 
 def read_manifest(path: Path, data: bytes | None = None) -> Manifest:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deckbuild.errors import BuildError
+from deckbuild.errors import BuildError, LockError
 from deckbuild.lockfile import Lock, read_lock, write_lock
 
 
@@ -50,10 +50,15 @@ def test_a_reformatted_lock_is_read_and_written_back_in_its_own_form(built, tmp_
     assert built.read_bytes() == original
 
 
-def test_a_damaged_lock_says_how_to_restore_it(built, monkeypatch, project):
+def test_a_damaged_lock_says_where_and_how_to_restore_it(built, monkeypatch, project):
     built.write_text('{"format": 1, "notes": ', encoding="utf-8")
-    with pytest.raises(BuildError, match=r"source/deck.lock: the lock file is damaged .*git checkout -- source/"):
+    with pytest.raises(LockError) as raised:
         read_lock(Path("source/deck.lock"))
+    assert raised.value.format_message().splitlines() == [
+        "source/deck.lock:1: expected JSON as the build writes it, found invalid JSON (Expecting value)",
+        "1 problem in source/deck.lock, which the build writes and nobody should edit: restore the committed one "
+        "(`git checkout HEAD -- source/deck.lock`), or delete it and build again (every note then counts as new); "
+        "nothing was written."]
 
 
 def test_a_lock_changed_during_a_build_is_not_copied_from(built, monkeypatch, project):
