@@ -138,8 +138,8 @@ def write(project: Project, result: Build, state: BuildState, progress: Progress
             write_package(partial_package, result.manifest, result.note_type, result.lock.note_type.modified,
                           result.notes)
             progress("writing the package", 1, 1)
-        with _writing(lock_path):
-            lock_digest = lock_written.result() if lock_written else None
+            with _writing(lock_path):
+                lock_digest = lock_written.result() if lock_written else None
     if lock_digest is not None:
         remember_lock(lock_path, result.lock, lock_digest, project.cache_dir)
     state.record(package, lock_digest)
