@@ -207,7 +207,7 @@ class Lock:
     notes: dict[str, NoteStamp] = field(default_factory=dict)  # by GUID
     released: str = ""  # the last version released from this lock (see stamp.mark_released)
     origin: LockText | None = field(default=None, compare=False)  # the text its unchanged stamps come from
-    resolution: str = field(default="", compare=False)  # what was resolved, if read with merge conflicts
+    resolution: Problem | None = field(default=None, compare=False)  # what was resolved, if read with conflicts
 
     def describe_changes_from(self, old: Lock) -> str:
         """Say in one line how this lock differs from `old`."""
@@ -332,8 +332,9 @@ def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
         later = max(ours.note_type, theirs.note_type, key=lambda stamp: stamp.modified if stamp else 0)
         note_type = replace(later, hash="0")  # looks changed: it gets a time later than both sides'
     released = max(ours.released, theirs.released, key=lambda v: Version.parse(v) if v else Version(-1, 0, 0))
-    resolution = (f"line {line}: resolved git's merge conflict: {len(notes)} notes from both sides, "
-                  f"{len(both_changed)} changed on both (they ship the merged sources with a newer time)")
+    resolution = Problem(name, line, 0, (
+        f"warning: resolved git's merge conflict: {len(notes)} notes from both sides, {len(both_changed)} changed "
+        "on both (they ship the merged sources with a newer time); the build writes the resolved lock: commit it"))
     return Lock(max(ours.major, theirs.major), note_type, notes, released, None, resolution)
 
 

@@ -89,8 +89,7 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     stamped = stamp(previous, manifest, kind, notes, identities)
     warnings = renamed_entries([note.guid for note in notes], entry_at, previous, stamped.lock)
     if previous.resolution:
-        warnings.insert(0, Problem(display_path(project.lock_path), 0, 0, (
-            f"{previous.resolution}; the build writes the resolved lock: commit it")))
+        warnings.insert(0, previous.resolution)
     if strict and warnings:
         raise SourceError(warnings)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)

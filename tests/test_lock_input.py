@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def merged(cli, project, monkeypatch):
 def test_a_conflicted_lock_is_resolved_and_the_merged_note_is_newer_than_both_sides(cli, merged, monkeypatch):
     result = build_at(cli, monkeypatch, EPOCH + 150)
     assert result.exit_code == 0, result.output
-    assert "resolved git's merge conflict" in result.stderr
+    assert re.search(r"^source/deck.lock:\d+: warning: resolved git's merge conflict: \d+ notes from both sides, "
+                     r"1 changed on both", result.stderr, flags=re.MULTILINE), result.stderr
     text = LOCK.read_text(encoding="utf-8")
     assert "<<<<<<<" not in text and "=======" not in text and ">>>>>>>" not in text
     lock = read_lock(LOCK)
