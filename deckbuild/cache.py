@@ -3,19 +3,35 @@
 Both live in `.cache/`, outside `dist/` so that a failed build leaves `dist/` exactly as
 it was, and are keyed by hashes of everything they follow from, the pipeline's own code
 included: a stale entry is never used, it is simply not found. Deleting the folder is
-always safe.
+always safe, and a cache that cannot be written (a full disk, a read-only folder) is only
+warned about: the build goes on without it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import marshal
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 from .atomic import replacing
+from .errors import display_path
+
+log = logging.getLogger(__package__)
+
+
+@contextlib.contextmanager
+def optional(directory: Path):
+    """Run a block that writes the cache in `directory`; if the disk refuses, warn and go on without it."""
+    try:
+        yield
+    except OSError as error:
+        log.warning(f"cannot write the cache in {display_path(directory)} ({error.strerror or error}); "
+                    "going on without it, so the next build may be slower")
 
 
 @cache
@@ -56,15 +72,21 @@ class FileCache:
         self.used.add(key)
         if self.directory is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with replacing(self.directory / key) as partial:
-            partial.write_bytes(marshal.dumps(value))
+        with optional(self.directory):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with replacing(self.directory / key) as partial:
+                partial.write_bytes(marshal.dumps(value))
+            return
+        self.directory = None  # the disk refused: warned once, and this build writes no more of it
 
     def prune(self) -> None:
         """Forget the files this build did not use, so that the cache does not grow without end."""
-        for path in self.directory.glob("*") if self.directory else ():
-            if path.name not in self.used:
-                path.unlink(missing_ok=True)
+        if self.directory is None:
+            return
+        with optional(self.directory):
+            for path in self.directory.glob("*"):
+                if path.name not in self.used:
+                    path.unlink(missing_ok=True)
 
 
 class BuildState:
@@ -107,10 +129,11 @@ class BuildState:
 
     def record(self, package: Path, lock_digest: bytes | None = None) -> None:
         """Remember this build; `lock_digest`, the SHA-256 of the lock it wrote, saves reading it again."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         state = {"fingerprint": self.fingerprint(lock_digest), "package": str(package), "stat": _stat(package)}
-        with replacing(self.path) as partial:
-            partial.write_text(json.dumps(state), encoding="utf-8")
+        with optional(self.path.parent):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(self.path) as partial:
+                partial.write_text(json.dumps(state), encoding="utf-8")
 
 
 def _stat(path: Path) -> list[int]:

@@ -6,6 +6,7 @@ what is decided (what is safe, what to warn about) is decided there, not here.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__, release
+from .errors import BuildError
 from .pipeline import Build, prepare
 from .pipeline import build as build_deck
 from .preview import write_preview
@@ -59,7 +61,31 @@ def report_warnings(result: Build) -> None:
         click.echo(str(warning), err=True)
 
 
-@click.group()
+class WarningEcho(logging.Handler):
+    """Shows the library's logged warnings (a cache it could not write) on stderr, one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"warning: {record.getMessage()}", err=True)
+
+
+class Commands(click.Group):
+    """The commands; an error of the system (a full disk, an unreadable folder) ends in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as error:
+            where = f": {error.filename}" if error.filename else ""
+            raise BuildError(f"{error.strerror or error}{where}") from error
+
+
+_log = logging.getLogger(__package__)
+if not any(isinstance(handler, WarningEcho) for handler in _log.handlers):
+    _log.addHandler(WarningEcho(logging.WARNING))
+    _log.propagate = False
+
+
+@click.group(cls=Commands)
 @click.version_option(__version__, prog_name="deckbuild")
 def cli() -> None:
     """Build an Anki deck of French vocabulary from the YAML entries in source/."""

@@ -9,7 +9,7 @@ import click
 
 
 class Problem(NamedTuple):
-    """One thing wrong in one place of a source file; problems sort by file, line and column (0: a whole line)."""
+    """One thing wrong in one place of a source file; problems sort by file, line and column (0: not told)."""
 
     path: str
     line: int
@@ -17,8 +17,8 @@ class Problem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        column = f"{self.column}:" if self.column else ""
-        return f"{self.path}:{self.line}:{column} {self.message}"
+        place = "".join(f"{number}:" for number in (self.line, self.column) if number)
+        return f"{self.path}:{place} {self.message}"
 
 
 class DeckError(click.ClickException):

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from .atomic import replacing
-from .errors import BuildError
+from .errors import BuildError, display_path
 
 VOICE = "fr-fr"
 
@@ -32,11 +32,14 @@ class Speaker:
         key = hashlib.sha256(f"{VOICE}\0{spoken}".encode()).hexdigest()[:24]
         path = self.cache_dir / f"{key}.wav"
         if not path.exists():
-            with replacing(path) as partial:
-                try:
+            try:
+                with replacing(path) as partial:
                     subprocess.run([self.program, "-v", VOICE, "-w", str(partial), "--", spoken],
                                    check=True, capture_output=True, timeout=60)
-                except (subprocess.SubprocessError, OSError) as error:
-                    raise BuildError(f"espeak-ng failed on '{spoken}': {error}") from error
+            except subprocess.SubprocessError as error:
+                raise BuildError(f"espeak-ng failed on '{spoken[:40]}': {error}") from error
+            except OSError as error:
+                raise BuildError(f"cannot record '{spoken[:40]}' into {display_path(self.cache_dir)}: "
+                                 f"{error.strerror or error}") from error
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return f"tts-{digest}.wav", path

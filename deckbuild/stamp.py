@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from .errors import BuildError, Problem
 from .formats import Version, removed_tag
+from .lockcheck import MAX_TIME, time_problem
 from .lockfile import Lock, NoteStamp, NoteTypeStamp
 from .render import Note, NoteType, content_hash, look_hash
 from .schema import Entry, Manifest
@@ -156,8 +157,10 @@ def _now() -> int:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         return int(time.time())
-    if not epoch.isdigit():
-        raise BuildError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, found '{epoch}'")
+    if not (epoch.isascii() and epoch.isdigit()):  # '²' is a digit to isdigit(), not to int()
+        raise BuildError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, found '{epoch[:40]}'")
+    if time_problem(int(epoch)):
+        raise BuildError(f"SOURCE_DATE_EPOCH must be a time from 1 to {MAX_TIME} seconds, found '{epoch[:40]}'")
     return int(epoch)
 
 
