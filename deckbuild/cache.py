@@ -25,13 +25,18 @@ log = logging.getLogger(__package__)
 
 
 @contextlib.contextmanager
-def optional(directory: Path):
-    """Run a block that writes the cache in `directory`; if the disk refuses, warn and go on without it."""
+def optional(cache_dir: Path):
+    """Run a block that writes the cache `cache_dir`; if the disk refuses, warn (once) and go on without it."""
     try:
         yield
     except OSError as error:
-        log.warning(f"cannot write the cache in {display_path(directory)} ({error.strerror or error}); "
-                    "going on without it, so the next build may be slower")
+        if (where := str(cache_dir.resolve())) not in _refused:
+            _refused.add(where)
+            log.warning(f"cannot write the cache in {display_path(cache_dir)} ({error.strerror or error}); "
+                        "going on without it, so the next build may be slower")
+
+
+_refused: set[str] = set()  # the caches already warned about in this process
 
 
 @cache
@@ -49,6 +54,7 @@ class FileCache:
 
     def __init__(self, directory: Path | None, context: bytes, kind: str = "files"):
         """Keep the cache in `directory`/`kind`; with None, keep nothing (for `validate`)."""
+        self.root = directory
         self.directory = directory / kind if directory else None
         self.context = hashlib.sha256(code_digest() + context).digest()
         self.used: set[str] = set()
@@ -72,7 +78,7 @@ class FileCache:
         self.used.add(key)
         if self.directory is None:
             return
-        with optional(self.directory):
+        with optional(self.root):
             self.directory.mkdir(parents=True, exist_ok=True)
             with replacing(self.directory / key) as partial:
                 partial.write_bytes(marshal.dumps(value))
@@ -83,7 +89,7 @@ class FileCache:
         """Forget the files this build did not use, so that the cache does not grow without end."""
         if self.directory is None:
             return
-        with optional(self.directory):
+        with optional(self.root):
             for path in self.directory.glob("*"):
                 if path.name not in self.used:
                     path.unlink(missing_ok=True)
