@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from .atomic import remove_leftovers, replacing
-from .cache import BuildState, FileCache
+from .atomic import exclusive, remove_leftovers, replacing
+from .cache import BuildState, FileCache, log, optional
 from .errors import BuildError, Problem, SourceError, display_path
 from .identify import duplicate_identities, note_guid
 from .load import check_source_dir, load_file
@@ -101,17 +103,28 @@ def build(project: Project, locked: bool = False, audio: bool | None = None, for
 
     Return the package, and the build; no build if the package was up to date (unless `force`).
     """
-    # --locked only checks, so it is not an input: an up-to-date package means the lock matches.
-    state = build_state(project, audio)
-    if not force and (package := state.current()) is not None:
-        return package, None
-    result = prepare(project, audio, progress, strict)
-    if locked and result.lock_changed:
-        what = ("it has git's merge conflicts" if result.previous_lock.resolution
-                else result.lock.describe_changes_from(result.previous_lock))
-        raise BuildError(f"{project.lock_path} is out of date ({what}); "
-                         "run `make build` and commit the lock with the change")
-    return write(project, result, state, progress), result
+    with one_build_at_a_time(project):
+        # --locked only checks, so it is not an input: an up-to-date package means the lock matches.
+        state = build_state(project, audio)
+        if not force and (package := state.current()) is not None:
+            return package, None
+        result = prepare(project, audio, progress, strict)
+        if locked and result.lock_changed:
+            what = ("it has git's merge conflicts" if result.previous_lock.resolution
+                    else result.lock.describe_changes_from(result.previous_lock))
+            raise BuildError(f"{project.lock_path} is out of date ({what}); "
+                             "run `make build` and commit the lock with the change")
+        return write(project, result, state, progress), result
+
+
+@contextlib.contextmanager
+def one_build_at_a_time(project: Project) -> Iterator[None]:
+    """Let one build at a time write a project's package, lock and cache; another waits for it, and says so."""
+    with contextlib.ExitStack() as stack:
+        with optional(project.cache_dir):  # no cache folder, no lock: builds are then not kept apart
+            stack.enter_context(exclusive(project.cache_dir / "build.lock", lambda: log.warning(
+                "another build of this project is running; waiting for it to finish")))
+        yield
 
 
 def build_state(project: Project, audio: bool | None = None) -> BuildState:
@@ -209,7 +222,7 @@ def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress:
     workers = min(os.cpu_count() or 1, len(todo) // _FILES_PER_WORKER)
     with contextlib.ExitStack() as stack:
         if workers > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(workers))
+            pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_end_with_parent))
             done = pool.map(task, [paths[i] for i in todo], [contents[i] for i in todo], chunksize=4)
         else:
             done = (task(paths[i], contents[i]) for i in todo)
@@ -230,3 +243,15 @@ def _media_present(cached: tuple) -> bool:
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
 _MEDIA = Note._fields.index("media")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")
+
+
+def _end_with_parent() -> None:
+    """In a worker: end when the process that started it ends, even killed, instead of waiting forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)  # the parent is gone: nobody wants what this worker would return
+
+    threading.Thread(target=watch, daemon=True).start()

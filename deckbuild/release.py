@@ -23,7 +23,7 @@ from .formats import BUMPS, Version, is_removed_tag, parse_package_name, removed
 from .load import MANIFEST_NAME, Mapping, load_file
 from .lockfile import LOCK_NAME, Lock, parse_lock, read_lock
 from .package import read_package
-from .pipeline import build, build_state, prepare, read_manifest, write
+from .pipeline import build, build_state, one_build_at_a_time, prepare, read_manifest, write
 from .project import Project
 from .render import look_hash
 from .stamp import mark_released, unreleased
@@ -214,6 +214,11 @@ def bump(project: Project, version: str, changelog_path: Path) -> str:
 
     Everything is checked in memory before anything is written: a refused version changes nothing.
     """
+    with one_build_at_a_time(project):
+        return _bump(project, version, changelog_path)
+
+
+def _bump(project: Project, version: str, changelog_path: Path) -> str:
     Version.parse(version)
     manifest_text = _manifest_with_version(project.manifest_path, version)
     previous_version = read_lock(project.lock_path).released
