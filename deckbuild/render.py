@@ -89,7 +89,7 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     problems = [problem for path, text in texts.items() for problem in _unknown_fields(path, text)]
     if problems:
         raise SourceError(problems)
-    values = {name: html.escape(label) for name, label in manifest.labels.items()}  # labels are text
+    values = {name: shown_as_typed(label) for name, label in manifest.labels.items()}  # labels are text
     values.update({path.stem.lstrip("_"): _fill(path, texts[path], manifest.labels) for path in partials})
     templates = tuple((name, _fill(front, texts[front], values), _fill(back, texts[back], values))
                       for name, (front, back) in sides.items())
@@ -110,10 +110,10 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
         if entry.example:
             media["example_audio"] = speaker.say(entry.example)
     values = {
-        "Term": html.escape(entry.term),
-        "Definite": html.escape(french.definite_article(entry.term, entry.gender, plural, entry.aspirated_h))
+        "Term": shown_as_typed(entry.term),
+        "Definite": shown_as_typed(french.definite_article(entry.term, entry.gender, plural, entry.aspirated_h))
         if entry.is_noun else "",
-        "Indefinite": html.escape(french.indefinite_article(entry.term, entry.gender, plural))
+        "Indefinite": shown_as_typed(french.indefinite_article(entry.term, entry.gender, plural))
         if entry.is_noun else "",
         "Gender": entry.gender,
         "GenderLabel": _gender_label(entry, labels),
@@ -127,7 +127,7 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
         "Image": f'<img src="{html.escape(media["image"][0])}" alt="">' if "image" in media else "",
         "Audio": f"[sound:{media['audio'][0]}]" if "audio" in media else "",
         "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
-        "Source": html.escape(entry.source),
+        "Source": shown_as_typed(entry.source),
     }
     fields = tuple(values[name] for name in FIELDS)
     return Note(guid, fields, entry.tags, content_hash(fields, entry.tags),
@@ -138,9 +138,14 @@ _BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
 _ITALIC = re.compile(r"\*(\S(?:.*?\S)?)\*")
 
 
+def shown_as_typed(text: str) -> str:
+    """Escape `text` so that Anki shows it as typed: HTML, and its own [sound:…] and [anki:…] tags, as text."""
+    return html.escape(text).replace("[", "&#91;")  # Anki finds its tags in the HTML, before any entity is read
+
+
 def markup(text: str) -> str:
     """Turn the source's small markup into HTML: **bold**, *italic*, line breaks; escape the rest."""
-    escaped = html.escape(text)
+    escaped = shown_as_typed(text)
     if "*" in escaped:
         escaped = _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", escaped))
     return escaped.replace("\n", "<br>")
@@ -150,7 +155,7 @@ def _example(example: str, match: tuple[int, int] | None, mark: str) -> str:
     if not match:
         return markup(example)
     start, end = match
-    return markup(example[:start]) + mark.format(html.escape(example[start:end])) + markup(example[end:])
+    return markup(example[:start]) + mark.format(shown_as_typed(example[start:end])) + markup(example[end:])
 
 
 def _gender_label(entry: Entry, labels) -> str:
