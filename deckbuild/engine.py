@@ -46,3 +46,8 @@ def import_package(col, path: Path, merge_note_types: bool = False):
 def note_type_times(col) -> dict[int, int]:
     """Every note type's modification time, by id, read from the database (the Python side caches)."""
     return dict(col.db.all("select id, mtime_secs from notetypes"))
+
+
+def empty_cards(col) -> set[int]:
+    """The ids of the cards whose front is now blank: what Tools > Empty Cards would delete."""
+    return {card_id for note in col.get_empty_cards().notes for card_id in note.card_ids}

@@ -38,12 +38,7 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
     `notes` come in the order their new cards are to be studied. The caller writes `path`
     beside the package's place and renames it there (see pipeline.write).
     """
-    model = genanki.Model(
-        note_type.model_id, note_type.name,
-        fields=[{"name": name} for name in note_type.fields],
-        templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in note_type.templates],
-        css=note_type.css,
-    )
+    model = _model(note_type)
     labels = manifest.labels
     lines = [manifest.description, f"{labels['version']} {manifest.version}", labels["updates"]]
     description = "<br>".join(html.escape(line) for line in lines if line)  # Anki shows it as HTML
@@ -89,13 +84,34 @@ def _insert_notes_and_cards(cursor, model: genanki.Model, deck_id: int, notes: l
         (note_id, stamped.note.guid, model.model_id, stamped.modified, -1, f" {' '.join(stamped.note.tags)} ",
          "\x1f".join(stamped.note.fields), stamped.note.fields[0], 0, 0, "")
         for note_id, stamped in zip(note_ids, (notes[i] for i in order), strict=True)))
-    required = [(ord_, all if how == "all" else any, needed) for ord_, how, needed in model._req]
-    cards = [(note_id, i, ord_) for note_id, i in zip(note_ids, order, strict=True)  # genanki's rule, `_req`
-             for ord_, test, needed in required if test(map(notes[i].note.fields.__getitem__, needed))]
+    rule = CardRule(model)
+    cards = [(note_id, i, ord_) for note_id, i in zip(note_ids, order, strict=True)
+             for ord_ in rule.cards(notes[i].note.fields)]
     card_ids = _increasing(note_id for note_id, _, _ in cards)
     cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
         (card_id, note_id, deck_id, ord_, notes[i].modified, -1, 0, 0, i + 1, 0, 0, 0, 0, 0, 0, 0, 0, "")
         for card_id, (note_id, i, ord_) in zip(card_ids, cards, strict=True)))
+
+
+class CardRule:
+    """Which cards a note gets: genanki's rule (its `_req`), the one the package is written with."""
+
+    def __init__(self, model: genanki.Model | NoteType):
+        model = model if isinstance(model, genanki.Model) else _model(model)
+        self.required = [(ord_, all if how == "all" else any, needed) for ord_, how, needed in model._req]
+
+    def cards(self, fields) -> list[int]:
+        """The ords of the card types a note with these fields gets."""
+        return [ord_ for ord_, test, needed in self.required if test(map(fields.__getitem__, needed))]
+
+
+def _model(note_type: NoteType) -> genanki.Model:
+    return genanki.Model(
+        note_type.model_id, note_type.name,
+        fields=[{"name": name} for name in note_type.fields],
+        templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in note_type.templates],
+        css=note_type.css,
+    )
 
 
 def _increasing(times_ms) -> list[int]:

@@ -18,7 +18,7 @@ from .errors import BuildError, Problem, SourceError, display_path
 from .identify import duplicate_identities, note_guid
 from .load import check_source_dir, load_file
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
-from .package import write_package
+from .package import CardRule, write_package
 from .project import Project
 from .render import Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
@@ -90,11 +90,31 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     previous = read_lock(project.lock_path, cache_dir)
     stamped = stamp(previous, manifest, kind, notes, identities)
     warnings = renamed_entries([note.guid for note in notes], entry_at, previous, stamped.lock)
+    warnings += blanked_cards(previous, kind, notes, entry_at)
     if previous.resolution:
         warnings.insert(0, previous.resolution)
     if strict and warnings:
         raise SourceError(warnings)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)
+
+
+def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: Callable[[int], Entry]) -> list[Problem]:
+    """Warn where a released note loses a card: learners keep the card they studied, with a blank front."""
+    if previous.note_type is None or previous.note_type.schema != kind.schema:
+        return []  # a new note type: its cards are counted anew (a major version)
+    rule, warnings = CardRule(kind), []
+    for index, note in enumerate(notes):
+        old = previous.notes.get(note.guid)
+        if old is None or not old.released or old.hash == note.hash:
+            continue
+        lost = set(rule.cards(old.fields)) - set(rule.cards(note.fields))
+        if lost:
+            entry, names = entry_at(index), ", ".join(kind.templates[ord_][0] for ord_ in sorted(lost))
+            warnings.append(Problem(*entry.where, (
+                f"warning: entry '{entry.term}' no longer makes its {names} card, which learners of "
+                f"{old.released} have: theirs would go blank (a Context card needs an example that contains the "
+                "term or its `form`); put back what it needs, or tell learners to run Tools > Empty Cards")))
+    return warnings
 
 
 def build(project: Project, locked: bool = False, audio: bool | None = None, force: bool = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import import_package, note_type_times, scratch_collection
+from .engine import empty_cards, import_package, note_type_times, scratch_collection
 from .errors import BuildError
 from .formats import parse_package_name
 
@@ -20,25 +20,28 @@ class Upgrade:
     conflicting: int
     note_types_updated: int
     note_types_duplicated: int
+    blank_cards: int = 0  # cards learners have whose front the new version leaves empty
     warnings: list[str] = field(default_factory=list)  # what to tell about the comparison itself
 
     @property
     def safe(self) -> bool:
         """Whether learners keep getting updates: no note conflicts and the note type is not split in two."""
-        return not self.conflicting and not self.note_types_duplicated
+        return not self.conflicting and not self.note_types_duplicated and not self.blank_cards
 
     def require_safe(self, who: str = "learners", with_summary: bool = False) -> None:
         """Raise BuildError, saying what `who` would lose, unless the upgrade is safe."""
         if not self.safe:
-            raise BuildError(f"{who} would lose updates: notes that conflict stop updating, and a duplicated "
-                             "note type splits their collection; see the README, \"Updating the deck\""
+            raise BuildError(f"{who} would lose updates or studied cards: notes that conflict stop updating, a "
+                             "duplicated note type splits their collection, and a card whose front goes blank "
+                             "shows \"The front of this card is blank\"; see the README, \"Updating the deck\""
                              + (f"\n{self.summary()}" if with_summary else ""))
 
     def summary(self) -> str:
         return (
             f"notes: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.conflicting} conflicting\n"
-            f"note types: {self.note_types_updated} updated, {self.note_types_duplicated} duplicated"
+            f"note types: {self.note_types_updated} updated, {self.note_types_duplicated} duplicated\n"
+            f"cards: {self.blank_cards} would go blank"
         )
 
 
@@ -50,9 +53,10 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgra
         warnings.append(f"{new.name} is older than {old.name}: this checks a downgrade")
     with scratch_collection("check-upgrade") as col:
         import_package(col, old)
-        before = note_type_times(col)
+        before, blank_before = note_type_times(col), empty_cards(col)
         log = import_package(col, new, merge_note_types)
         after = note_type_times(col)
+        blank = len(empty_cards(col) - blank_before)
     return Upgrade(
         new=len(log.new),
         updated=len(log.updated),
@@ -60,5 +64,6 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgra
         conflicting=len(log.conflicting),
         note_types_updated=sum(after.get(ntid, mtime) != mtime for ntid, mtime in before.items()),
         note_types_duplicated=len(set(after) - set(before)),
+        blank_cards=blank,
         warnings=warnings,
     )

@@ -234,7 +234,8 @@ def test_check_upgrade_reports_what_a_learner_gets(cli, project):
     assert result.output == (
         "importing dist/lexique-1.0.0.apkg over old.apkg:\n"
         "notes: 1 new, 1 updated, 21 unchanged, 0 conflicting\n"
-        "note types: 0 updated, 0 duplicated\n")
+        "note types: 0 updated, 0 duplicated\n"
+        "cards: 0 would go blank\n")
 
 
 def test_check_upgrade_says_when_a_package_is_missing(cli):
