@@ -19,11 +19,11 @@ from pathlib import Path
 
 from .atomic import replacing
 from .errors import BuildError, SourceError, display_path
-from .formats import BUMPS, Version, is_removed_tag, parse_package_name, removed_tag
+from .formats import BUMPS, Version, is_removed_tag, package_name, parse_package_name, removed_tag
 from .load import MANIFEST_NAME, Mapping, load_file
-from .lockfile import LOCK_NAME, Lock, parse_lock, read_lock
+from .lockfile import Lock, parse_lock, read_lock
 from .package import read_package
-from .pipeline import build, build_state, one_build_at_a_time, prepare, read_manifest, write
+from .pipeline import Build, build, build_state, one_build_at_a_time, prepare, read_manifest, write
 from .project import Project
 from .render import look_hash
 from .stamp import mark_released, unreleased
@@ -88,13 +88,20 @@ class Changes:
         return "correct entries or the card templates"
 
 
-def snapshot_of_lock(lock: Lock, version: str, slug: str) -> Snapshot:
-    """The snapshot a lock describes."""
+def snapshot_of_lock(lock: Lock, version: str, slug: str, order: list[str] | None = None) -> Snapshot:
+    """The snapshot a lock describes, its notes in `order` (GUIDs; by default, in the order they appeared)."""
     names = lock.note_type.schema["fields"] if lock.note_type else []
-    notes = {guid: SnapshotNote(dict(zip(names, stamp.fields, strict=False)), stamp.removed)
-             for guid, stamp in lock.notes.items()}
+    order = order or sorted(lock.notes, key=lambda guid: (lock.notes[guid].added, guid))
+    notes = {guid: SnapshotNote(dict(zip(names, lock.notes[guid].fields, strict=False)), lock.notes[guid].removed)
+             for guid in order}
     return Snapshot(version, slug, lock.note_type.schema if lock.note_type else {},
                     lock.note_type.hash if lock.note_type else "", notes)
+
+
+def snapshot_of_build(result: Build) -> Snapshot:
+    """The snapshot of what a build ships, its notes in study order (the sources')."""
+    order = [stamped.note.guid for stamped in result.notes]
+    return snapshot_of_lock(result.lock, result.manifest.version, result.manifest.slug, order)
 
 
 def load_snapshot(spec: str, project: Project) -> Snapshot:
@@ -105,8 +112,7 @@ def load_snapshot(spec: str, project: Project) -> Snapshot:
     if path.is_dir():
         if not (path / MANIFEST_NAME).is_file():
             raise BuildError(f"{spec}: a source directory has a {MANIFEST_NAME}; this one has none")
-        manifest = read_manifest(path / MANIFEST_NAME)
-        return snapshot_of_lock(read_lock(path / LOCK_NAME), manifest.version, manifest.slug)
+        return snapshot_of_build(prepare(replace(project, source_dir=path), use_cache=False))
     manifest_path = project.manifest_path.as_posix()
     try:
         lock_text = _git("show", f"{spec}:./{project.lock_path.as_posix()}")
@@ -224,7 +230,7 @@ def _bump(project: Project, version: str, changelog_path: Path) -> str:
     previous_version = read_lock(project.lock_path).released
     previous = _last_release(previous_version, project) if previous_version else None
     prepared = prepare(project, use_cache=False, version=version)
-    current = snapshot_of_lock(prepared.lock, version, prepared.manifest.slug)
+    current = snapshot_of_build(prepared)
     if previous is not None:
         check_version(previous.version, version, compare(previous, current))
     section = changelog(previous, current)
@@ -284,7 +290,8 @@ def release_check(project: Project, tag: str | None, previous_package: Path | No
     if pending := unreleased(result.lock):
         raise BuildError(f"{pending} note{'s are' if pending != 1 else ' is'} new or changed since {manifest.version} "
                          "was released; run `make release VERSION=...` with the next version")
-    current = snapshot_of_lock(result.lock, manifest.version, manifest.slug)
+    _check_committed(project, tag)
+    current = snapshot_of_build(result)
     previous_tag = previous_release_tag(manifest.version)
     previous = load_snapshot(previous_tag, project) if previous_tag else None
     with tempfile.TemporaryDirectory(prefix="release-check-") as scratch:
@@ -308,6 +315,47 @@ def release_check(project: Project, tag: str | None, previous_package: Path | No
     return "\n".join(report)
 
 
+def _check_committed(project: Project, tag: str | None) -> None:
+    """Refuse to release what is not committed, or a tag that names another commit than this one."""
+    outputs = [f":(exclude){path.as_posix()}" for path in (project.out_dir, project.cache_dir)]
+    changed = _git("status", "--porcelain", "--untracked-files=all", "--", ".", *outputs).splitlines()
+    if changed:
+        raise BuildError(f"{len(changed)} file{'s' if len(changed) != 1 else ''} not committed "
+                         f"({', '.join(line[3:] for line in changed[:3])}{', …' if len(changed) > 3 else ''}): "
+                         "a release is built from a commit; commit them or put them aside (`git stash -u`)")
+    if tag is not None and _tagged_commit(tag) != _git("rev-parse", "HEAD"):
+        raise BuildError(f"the tag {tag} does not point at the commit being checked (HEAD); "
+                         f"check out {tag}, or move the tag: `git tag -f {tag}` (before it is pushed)")
+
+
+def _tagged_commit(tag: str) -> str | None:
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}")
+    except BuildError:
+        return None  # no such tag here
+
+
+def upgrade_from_last_release(project: Project) -> tuple[Path, Path, bool]:
+    """The last release's package and the current build's, to compare: (old, new, import with merge).
+
+    The last release is the one the lock was last marked released at, or, when the sources
+    are that release itself, the one before it. Its package is taken from dist/previous/
+    if there, else rebuilt from its tag, byte for byte as it was shipped.
+    """
+    new, result = build(project, force=True)
+    manifest, released = result.manifest, result.lock.released
+    if not released:
+        raise BuildError("no release yet to compare with: the lock was never marked released (`make release`)")
+    if released == manifest.version and not unreleased(result.lock):
+        released = (previous_release_tag(released) or "").removeprefix("v")
+        if not released:
+            raise BuildError(f"{manifest.version} is the first release: there is nothing earlier to compare with")
+    previous = project.out_dir / "previous" / package_name(manifest.slug, released)
+    scratch = project.cache_dir / "releases"
+    old = previous if previous.is_file() else build_at(f"v{released}", scratch)
+    return old, new, Version.parse(released).major < manifest.major
+
+
 def _snapshot_of_package(path: Path) -> Snapshot:
     contents = read_package(path)
     schema = {"fields": contents.fields, "card_types": [name for name, _, _ in contents.templates]}
@@ -327,4 +375,6 @@ def _git(*args: str) -> str:
 
 
 def _plain(text: str) -> str:
+    """A field as a line of text; a picture or recording by its file name."""
+    text = re.sub(r'<img src="([^"]*)"[^>]*>|\[sound:([^\]]*)\]', lambda m: m.group(1) or m.group(2), text)
     return html.unescape(re.sub(r"<br>", " / ", re.sub(r"<(?!br>)[^>]+>", "", text))).strip()

@@ -236,3 +236,52 @@ def test_check_upgrade_warns_of_a_downgrade(cli, project):
     result = cli("check-upgrade", "lexique-1.1.0.apkg", "dist/lexique-1.0.0.apkg")
     assert result.exit_code == 0
     assert result.stderr == "warning: lexique-1.0.0.apkg is older than lexique-1.1.0.apkg: this checks a downgrade\n"
+
+
+def test_check_upgrade_without_arguments_compares_the_last_release_with_the_current_build(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    shutil.rmtree("dist")  # the release's package is gone: check-upgrade rebuilds it from its tag
+    edit("source/hangzhou.yaml", "gloss: 洗錢", "gloss: 洗錢(金融)")
+    result = cli("check-upgrade")
+    assert result.exit_code == 0, result.output
+    assert "over .cache/releases/lexique-1.0.0.apkg:\nnotes: 0 new, 1 updated, 21 unchanged" in result.output
+
+
+def test_check_upgrade_without_arguments_takes_the_release_from_dist_previous(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    Path("dist/previous").mkdir()
+    shutil.copy("dist/lexique-1.0.0.apkg", "dist/previous/lexique-1.0.0.apkg")
+    edit("source/hangzhou.yaml", "gloss: 洗錢", "gloss: 洗錢(金融)")
+    result = cli("check-upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("importing dist/lexique-1.0.0.apkg over dist/previous/lexique-1.0.0.apkg:\n"
+                                    "notes: 0 new, 1 updated, 21 unchanged")
+
+
+def test_the_changelog_names_pictures_and_lists_entries_in_source_order(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    Path("source/media").mkdir()
+    Path("source/media/chat.png").write_bytes(b"\x89PNG\r\n\x1a\n a picture")
+    text = Path("source/hangzhou.yaml").read_text(encoding="utf-8")
+    first = text.index("  - term: ")
+    Path("source/hangzhou.yaml").write_text(
+        text[:first] + "  - term: zèbre\n    pos: noun\n    gender: m\n    gloss: 斑馬\n" + text[first:]
+        + "\n  - term: abeille\n    pos: noun\n    gender: f\n    gloss: 蜜蜂\n", encoding="utf-8")
+    edit("source/hangzhou.yaml", "  - term: privé\n", "  - term: privé\n    image: chat.png\n")
+    result = cli("changelog", "v1.0.0")
+    assert result.exit_code == 0, result.output
+    assert "### Added\n\n- **zèbre** (n. 陽性 m.): 斑馬\n- **abeille** (n. 陰性 f.): 蜜蜂\n" in result.output
+    assert re.search(r"- \*\*privé\*\* \(adj\.\)\n  - Image: \(empty\) → chat-[0-9a-f]{12}\.png\n", result.output)
+
+
+def test_release_check_refuses_uncommitted_changes_and_a_tag_of_another_commit(cli, repo):
+    assert release(cli, "1.0.0").exit_code == 0
+    Path("source/notes.txt").write_text("not committed", encoding="utf-8")
+    result = cli("release-check", "--tag", "v1.0.0")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: 1 file not committed (source/notes.txt): a release is built from a commit")
+    Path("source/notes.txt").unlink()
+    git("commit", "-q", "--allow-empty", "-m", "after the tag")
+    result = cli("release-check", "--tag", "v1.0.0")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the tag v1.0.0 does not point at the commit being checked (HEAD)")
