@@ -1,12 +1,23 @@
-"""End to end: build the real source/, import it into a real Anki collection, read the cards back."""
+"""End to end: build the real source/, import it into a real Anki collection, read the cards back.
+
+The one module that builds the real deck rather than the fixture deck, and asserts its content.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 
 import pytest
 
 from tests.conftest import ROOT
+
+
+@pytest.fixture
+def project(real_project):
+    """The real source/, here: `cli` and every fixture that builds the project build the real deck."""
+    return real_project
 
 
 @pytest.fixture
@@ -106,8 +117,16 @@ def test_the_deck_carries_its_name_and_version(imported):
 
 def test_the_committed_lock_matches_the_sources(cli):
     """CI builds with --locked: the committed lock must be what the sources give."""
-    import shutil
-
     shutil.copy(ROOT / "source" / "deck.lock", "source/deck.lock")
     result = cli("build", "--locked")
     assert result.exit_code == 0, result.output
+
+
+def test_the_committed_lock_rebuilds_the_same_bytes_without_a_clock(cli, project, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    shutil.copy(ROOT / "source" / "deck.lock", project / "source" / "deck.lock")
+    assert cli("build", "--locked").exit_code == 0
+    package, = (project / "dist").glob("*.apkg")
+    first = hashlib.sha256(package.read_bytes()).digest()
+    assert cli("build", "--locked").exit_code == 0
+    assert hashlib.sha256(package.read_bytes()).digest() == first

@@ -13,7 +13,7 @@ from PIL import Image
 
 from deckbuild.lockfile import read_lock
 from deckbuild.render import FIELDS
-from tests.test_updates import PACKAGE, edit
+from tests.helpers import PACKAGE, edit
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed (apt-get install espeak-ng); .ci/run installs it")

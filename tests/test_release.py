@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.test_updates import edit, pretend_last_release_had_other_card_types
+from tests.helpers import edit, pretend_last_release_had_other_card_types
 
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

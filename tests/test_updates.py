@@ -1,13 +1,11 @@
 """Rebuilds reach the learner safely, proven with the real Anki engine (see ../shared/ANKI-IMPORT.md).
 
-Every test builds the real source/ in a copy, imports it as a learner would, changes
-something, rebuilds and re-imports with Anki's default options.
+Every test builds the fixture deck (tests/fixtures/deck/) in a copy, imports it as a
+learner would, changes something, rebuilds and re-imports with Anki's default options.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
@@ -15,19 +13,7 @@ import pytest
 
 from deckbuild.lockfile import read_lock
 from tests.conftest import EPOCH, ROOT
-
-PACKAGE = Path("dist/lexique-1.0.0.apkg")
-
-
-def edit(path: str, old: str, new: str) -> None:
-    file = Path(path)
-    text = file.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    file.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.helpers import PACKAGE, edit, pretend_last_release_had_other_card_types, sha256
 
 
 @pytest.fixture
@@ -157,21 +143,6 @@ def test_the_same_sources_build_the_same_bytes(cli, project, tmp_path):
     os.chdir(other)
     assert cli("build").exit_code == 0
     assert sha256(other / PACKAGE) == first
-
-
-def test_the_committed_lock_rebuilds_the_same_bytes_without_a_clock(cli, project, monkeypatch):
-    monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    shutil.copy(ROOT / "source" / "deck.lock", project / "source" / "deck.lock")
-    assert cli("build", "--locked").exit_code == 0
-    first = sha256(project / PACKAGE)
-    assert cli("build", "--locked").exit_code == 0
-    assert sha256(project / PACKAGE) == first
-
-
-def pretend_last_release_had_other_card_types(lock_path: Path) -> None:
-    data = json.loads(lock_path.read_text(encoding="utf-8"))
-    data["note_type"]["schema"]["card_types"] = ["Recognition", "Production", "Gender"]
-    lock_path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def test_a_schema_change_is_refused_without_a_major_version(cli, project):
