@@ -18,7 +18,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .atomic import replacing
+from .atomic import remove_leftovers, replacing
 from .errors import display_path
 
 log = logging.getLogger(__package__)
@@ -138,6 +138,7 @@ class BuildState:
         state = {"fingerprint": self.fingerprint(lock_digest), "package": str(package), "stat": _stat(package)}
         with optional(self.path.parent):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(self.path)  # of a build killed while it wrote this
             with replacing(self.path) as partial:
                 partial.write_text(json.dumps(state), encoding="utf-8")
 
