@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import generate  # noqa: E402
 from deckbuild.pipeline import prepare  # noqa: E402
+from deckbuild.project import Project  # noqa: E402
 
 TARGETS = {"cold": 3.0, "one_entry": 1.3, "no_change_seconds": 0.5, "peak_mb": 400}
 TARGET_SIZE = 50_000  # the targets are set for this many entries; smaller decks are shown, not judged
@@ -66,11 +67,11 @@ def main(count: int) -> int:
         size = sum(p.stat().st_size for p in source.glob("*.yaml")) / 1e6
         build = [python, str(ROOT / "build.py"), "build"]
 
-        result = prepare(source, work / "templates")
+        result = prepare(Project(source, work / "templates", work / "dist"), use_cache=False)  # the cold build's own
         notes_file = work / "notes.pickle"
         kind = result.note_type
         notes_file.write_bytes(pickle.dumps(((kind.model_id, kind.name, kind.fields, kind.templates, kind.css),
-                                             [(n.guid, n.fields, n.tags) for n in result.notes])))
+                                             [(s.note.guid, s.note.fields, s.note.tags) for s in result.notes])))
         baseline_script = work / "bare_genanki.py"
         baseline_script.write_text(BARE_GENANKI, encoding="utf-8")
         _, baseline_peak, out = run([python, str(baseline_script), str(notes_file), str(work / "bare.apkg")], work)
