@@ -5,11 +5,15 @@ later stages can say exactly where a problem is. The tree is built from libyaml'
 events, which is twice as fast as PyYAML's own composer and lets the checks happen
 on the way: only plain YAML gets through, with no aliases (a "billion laughs" file
 cannot expand), no `!!python/...` or other tags, no key written twice in one mapping.
+Lines are counted as YAML counts them, so every problem, found by the parser or here,
+points at the same place.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +29,7 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
+_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
 _HINTS = {
     "tab character": "indent with spaces; YAML does not allow tabs",
     "'\\t'": "indent with spaces; YAML does not allow tabs",
@@ -120,13 +125,8 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
     if path.suffix == ".yml":
         problems.append(Problem(name, 1, 1, "source files must end in '.yaml', found '.yml'; rename the file"))
         return None
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
-    except UnicodeDecodeError as error:
-        line, column = _position_of_byte(data, error.start)
-        problems.append(Problem(name, line, column, (
-            f"the file is not valid UTF-8: found byte 0x{data[error.start]:02x}; "
-            "save it with the UTF-8 encoding")))
+    text = _decode(name, data, problems)
+    if text is None:
         return None
     found = len(problems)
     try:
@@ -138,6 +138,30 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
         problems.append(Problem(name, 1, 1, f"invalid YAML: {error}"))
         return None
     return SourceFile(path, name, root) if len(problems) == found else None
+
+
+def _decode(name: str, data: bytes, problems: list[Problem]) -> str | None:
+    """Return `data` as text; if it is not UTF-8, append the problem and return None."""
+    # A byte-order mark, as some editors write, is fine; it is not part of the first line.
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = body[: error.start].decode("utf-8")
+        line, column = next(_positions(before, [len(before)]))
+        problems.append(Problem(name, line, column, (
+            f"the file is not valid UTF-8: found byte 0x{body[error.start]:02x}; save it with the UTF-8 encoding")))
+        return None
+
+
+def _positions(text: str, offsets: list[int]) -> Iterator[tuple[int, int]]:
+    """Yield the line and column (from 1) of each of the increasing `offsets` of `text`, as YAML counts them."""
+    line, line_start, done = 1, 0, 0
+    for offset in offsets:  # str.count and str.rfind, not a loop over lines: a file may be 50 MB
+        line += sum(text.count(end, done, offset) for end in _LINE_BREAKS) - text.count("\r\n", done, offset)
+        line_start = max(line_start, *(text.rfind(end, done, offset) + 1 for end in _LINE_BREAKS))
+        done = offset
+        yield line, offset - line_start + 1
 
 
 def _compose(events, name: str, problems: list[Problem]) -> Node | None:
@@ -244,11 +268,4 @@ def _unclosed_quote(text: str, error_line: int) -> int | None:
 
 _QUOTE_END = {'"': re.compile(r'(?<!\\)"'), "'": re.compile(r"'(?!')")}
 _QUOTED_VALUE = re.compile(r"""\s*(?:-\s+)?(?:[^\s:#'"][^:#]*:\s+)?(["'])(.*)$""")
-
-
-def _position_of_byte(data: bytes, offset: int) -> tuple[int, int]:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return data.count(b"\n", 0, offset) + 1, column
-
 
