@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,57 @@ def load(data: str | bytes) -> list[str]:
     problems = []
     load_file(Path("lesson.yaml"), data.encode() if isinstance(data, str) else data, problems)
     return [str(problem) for problem in problems]
+
+
+def timed_load(data: str | bytes) -> tuple[list[str], float]:
+    start = time.perf_counter()
+    problems = load(data)
+    return problems, time.perf_counter() - start
+
+
+def quoted_entries(count: int) -> str:
+    return "".join(f'  - term: "mot {i}"\n    pos: noun\n    gloss: \'le sens {i}\'\n' for i in range(count))
+
+
+def test_an_error_below_thousands_of_quoted_values_is_reported_promptly():
+    # Finding the quote behind an error once scanned the whole file from every quoted line above it.
+    text = "entries:\n" + quoted_entries(8000) + "  - term: fin\n   pos: noun\n"
+
+    problems, seconds = timed_load(text)
+
+    assert problems == ["lesson.yaml:24003:4: invalid YAML: did not find expected '-' indicator (while parsing a "
+                        "block collection that starts on line 2); check the indentation: the keys of an entry "
+                        "line up under its first key"]
+    assert seconds < 2, f"{seconds:.1f} s: reporting must not grow with the square of the file"
+
+
+@pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
+def test_a_quote_left_open_far_above_the_error_is_pointed_at(newline):
+    body = [f"    swallowed line {i}" for i in range(3000)]
+    lines = ["entries:", '  - term: "ouvert', *body, '  - term: "fermé"', "    pos: noun"]
+
+    problems = load(newline.join(lines) + newline)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("lesson.yaml:3003:12: invalid YAML: "), problems
+    assert problems[0].endswith("the quote opened on line 2 is not closed on its line: close it"), problems
+
+
+def test_quotes_that_close_nothing_do_not_hide_the_quote_left_open():
+    text = 'entries:\n  - term: "ouvert\n    notes: \'cité\' et \\"échappé\\"\n  - term: "x"\n'
+
+    assert load(text) == ["lesson.yaml:4:12: invalid YAML: did not find expected key (while parsing a block mapping "
+                          "that starts on line 2); the quote opened on line 2 is not closed on its line: close it"]
+
+
+@pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
+def test_a_value_over_several_lines_above_the_error_is_not_blamed(newline):
+    lines = ["entries:", '  - term: "deux', '    lignes"', "    pos: noun", "   gloss: mal aligné"]
+
+    problems = load(newline.join(lines) + newline)
+
+    assert len(problems) == 1 and problems[0].startswith("lesson.yaml:5:4: invalid YAML: "), problems
+    assert "quote" not in problems[0]
 
 
 @pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
