@@ -25,11 +25,13 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser, wh
 
 MANIFEST_NAME = "deck.yaml"
 MEDIA_DIR = "media"
+MAX_KEY_LENGTH = 1024  # as YAML limits a key written without '?'; a field name is far shorter
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _HINTS = {
     "tab character": "indent with spaces; YAML does not allow tabs",
     "'\\t'": "indent with spaces; YAML does not allow tabs",
@@ -189,7 +191,7 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
         tag = getattr(event, "tag", None)
         tag = None if tag == "!" else tag
         if tag is not None and tag not in _ALLOWED_TAGS:
-            report(line, column, f"the tag '{tag.replace(_STANDARD_TAG, '!!')}' is not allowed; "
+            report(line, column, f"the tag '{_clip(tag.replace(_STANDARD_TAG, '!!'))}' is not allowed; "
                                  "source files hold plain text, lists and mappings: remove the tag")
         if kind is yaml.AliasEvent:  # never expanded: stands as an empty value, reported below
             aliases.append((line, column, event.anchor))
@@ -212,9 +214,8 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
             elif not isinstance(node, Scalar):
                 report(line, column, "a key must be plain text, found a list or mapping")
                 key = Scalar(line, column, "", None, True)
-            elif node.value in keys:
-                report(line, column, f"the key '{node.value}' is written twice in this mapping "
-                                     f"(first on line {keys[node.value].line}); keep one")
+            elif len(node.value) > MAX_KEY_LENGTH or node.value in keys:
+                report(line, column, _key_problem(node, keys))
                 key = node  # its value is read, then ignored by the checks that follow
             else:
                 keys[node.value] = key = node
@@ -225,8 +226,24 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
     if aliases:
         line, column, anchor = aliases[0]
         more = f" (and {len(aliases) - 1} more in this file)" if len(aliases) > 1 else ""
-        report(line, column, f"YAML aliases are not supported, found '*{anchor}'{more}; write the values out")
+        report(line, column, f"YAML aliases are not supported, found '*{_clip(anchor)}'{more}; write the values out")
     return root
+
+
+def _key_problem(key: Scalar, keys: dict[str, Scalar]) -> str:
+    """Say what is wrong with a mapping key that is too long or written twice."""
+    if len(key.value) > MAX_KEY_LENGTH:
+        return (f"expected a key of at most {MAX_KEY_LENGTH} characters, found one of {len(key.value)} "
+                f"('{_clip(key.value)}'); a key is a field name such as 'term'")
+    return (f"the key '{_clip(key.value)}' is written twice in this mapping "
+            f"(first on line {keys[key.value].line}); keep one")
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """Return `text` as one short line to quote in a message, cut to `limit` characters with '…'."""
+    # A message is one line, and no character of it acts on the terminal.
+    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _yaml_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:

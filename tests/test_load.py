@@ -88,3 +88,26 @@ def test_invalid_utf8_after_a_byte_order_mark_is_located_and_named():
 
     assert load(data) == ["lesson.yaml:2:14: the file is not valid UTF-8: found byte 0xe9; "
                           "save it with the UTF-8 encoding"]
+
+
+def test_a_huge_key_is_refused_and_quoted_short():
+    problems, seconds = timed_load("entries:\n  - ? " + "k" * 1_000_000 + "\n    : x\n")
+
+    assert problems == ["lesson.yaml:2:7: expected a key of at most 1024 characters, found one of 1000000 "
+                        f"('{'k' * 39}…'); a key is a field name such as 'term'"]
+    assert seconds < 2
+
+
+@pytest.mark.parametrize(("source", "quoted"), [
+    ("a: !{long} x\n", "'!" + "k" * 38 + "…'"),
+    ("a: !<{long}> x\n", "'" + "k" * 39 + "…'"),
+    ("a: &{long} x\nb: *{long}\n", "'*" + "k" * 39 + "…'"),
+    ('"{long}": 1\n"{long}": 2\n', "'" + "k" * 39 + "…'"),
+    ('"a\\n\\x1b{long}": 1\n"a\\n\\x1b{long}": 2\n', "'a \ufffd" + "k" * 36 + "…'"),
+], ids=["tag", "verbatim tag", "alias", "duplicate key", "key with a line break and a control character"])
+def test_names_quoted_in_messages_are_clipped_to_one_short_line(source, quoted):
+    problems = load(source.format(long="k" * 1000))
+
+    assert len(problems) == 1
+    assert quoted in problems[0], problems
+    assert "\n" not in problems[0] and len(problems[0]) < 200, problems
