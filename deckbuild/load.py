@@ -12,6 +12,7 @@ points at the same place.
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,10 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
+# What YAML 1.1 allows in a file, as libyaml's reader checks it: tab, line breaks and printable characters.
+_NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
+_LISTED = 10  # characters YAML does not allow, located one by one; the rest of them are counted
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _HINTS = {
     "tab character": "indent with spaces; YAML does not allow tabs",
@@ -136,8 +140,8 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
     except yaml.MarkedYAMLError as error:
         problems.append(_yaml_problem(name, error, text))
         return None
-    except yaml.YAMLError as error:  # unmarked: only reader errors (control characters)
-        problems.append(Problem(name, 1, 1, f"invalid YAML: {error}"))
+    except yaml.YAMLError as error:  # unmarked, only reader errors: a character YAML does not allow, by offset
+        problems.extend(_not_allowed(name, text) or [Problem(name, 1, 1, f"invalid YAML: {_clip(str(error), 200)}")])
         return None
     return SourceFile(path, name, root) if len(problems) == found else None
 
@@ -154,6 +158,19 @@ def _decode(name: str, data: bytes, problems: list[Problem]) -> str | None:
         problems.append(Problem(name, line, column, (
             f"the file is not valid UTF-8: found byte 0x{body[error.start]:02x}; save it with the UTF-8 encoding")))
         return None
+
+
+def _not_allowed(name: str, text: str) -> list[Problem]:
+    """Return a problem for each of the first characters of `text` that YAML does not allow."""
+    offsets = [match.start() for match in itertools.islice(_NOT_ALLOWED.finditer(text), _LISTED)]
+    problems = [Problem(name, line, column, (
+        f"expected text, found the character U+{ord(text[offset]):04X}, which YAML does not allow "
+        "(an invisible character, often pasted by accident); remove it"))
+        for offset, (line, column) in zip(offsets, _positions(text, offsets), strict=True)]
+    more = _NOT_ALLOWED.subn("", text)[1] - len(offsets)  # counted in C: a file may hold millions
+    if more:
+        problems[-1] = problems[-1]._replace(message=f"{problems[-1].message} (and {more} more in this file)")
+    return problems
 
 
 def _positions(text: str, offsets: list[int]) -> Iterator[tuple[int, int]]:

@@ -70,6 +70,42 @@ def test_a_value_over_several_lines_above_the_error_is_not_blamed(newline):
     assert "quote" not in problems[0]
 
 
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f", "\x9b", "\ufffe"])
+@pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
+def test_a_raw_control_character_is_located_and_named(character, newline):
+    lines = ["entries:", "  - term: coqueluche", "    pos: noun", f"    gloss: toux{character}", "    gender: f"]
+
+    problems = load(newline.join(lines) + newline)
+
+    assert problems == [f"lesson.yaml:4:16: expected text, found the character U+{ord(character):04X}, which "
+                        "YAML does not allow (an invisible character, often pasted by accident); remove it"]
+
+
+def test_every_raw_control_character_is_one_located_line():
+    text = "entries:\n  - term: a\x01b\x02\n    pos: noun\x1b\n"
+
+    assert load(text) == [
+        f"lesson.yaml:{line}:{column}: expected text, found the character U+{code:04X}, which YAML does not allow "
+        "(an invisible character, often pasted by accident); remove it"
+        for line, column, code in [(2, 12, 0x01), (2, 14, 0x02), (3, 14, 0x1B)]
+    ]
+
+
+def test_a_file_full_of_control_characters_names_a_few_and_counts_the_rest():
+    problems = load("entries: " + "\x00" * 100_000 + "\n")
+
+    assert len(problems) == 10
+    assert problems[0].startswith("lesson.yaml:1:10: expected text, found the character U+0000")
+    assert problems[-1].startswith("lesson.yaml:1:19: ")
+    assert problems[-1].endswith("; remove it (and 99990 more in this file)")
+
+
+def test_tabs_and_line_breaks_where_yaml_allows_them_are_not_control_characters():
+    text = 'entries:\r\n  - term: "a\tb"\r  - term: "c\x85d\u2028e"\n  - term: f\u2029'
+
+    assert load(text) == []
+
+
 @pytest.mark.parametrize("newline", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
 def test_invalid_utf8_is_on_the_line_yaml_counts(newline):
     lines = ["entries:", "  - term: a", "    gloss: b"]
