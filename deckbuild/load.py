@@ -4,9 +4,9 @@ Nodes, not Python objects: they keep the line and column of every key and value,
 later stages can say exactly where a problem is. The tree is built from libyaml's
 events, which is twice as fast as PyYAML's own composer and lets the checks happen
 on the way: only plain YAML gets through, with no aliases (a "billion laughs" file
-cannot expand), no `!!python/...` or other tags, no key written twice in one mapping.
-Lines are counted as YAML counts them, so every problem, found by the parser or here,
-points at the same place.
+cannot expand), no `!!python/...` or other tags, no key written twice in one mapping,
+nothing nested deeper than any source needs. Lines are counted as YAML counts them,
+so every problem, found by the parser or here, points at the same place.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser, wh
 
 MANIFEST_NAME = "deck.yaml"
 MEDIA_DIR = "media"
+MAX_DEPTH = 64  # lists and mappings inside each other; a source file needs 4
 MAX_KEY_LENGTH = 1024  # as YAML limits a key written without '?'; a field name is far shorter
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
@@ -36,6 +37,8 @@ _NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U000100
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
 _LISTED = 10  # characters YAML does not allow, located one by one; the rest of them are counted
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TOO_DEEP = (f"expected lists and mappings nested at most {MAX_DEPTH} deep, found one nested deeper; "
+             "a source file needs a few levels: remove the extra nesting")
 _HINTS = {
     "tab character": "indent with spaces; YAML does not allow tabs",
     "'\\t'": "indent with spaces; YAML does not allow tabs",
@@ -205,6 +208,9 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
         if kind not in (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent):
             continue
         line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        if len(stack) >= MAX_DEPTH and (kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent):
+            report(line, column, _TOO_DEEP)
+            return None  # at once: libyaml takes time growing with the square of the depth to go deeper
         tag = getattr(event, "tag", None)
         tag = None if tag == "!" else tag
         if tag is not None and tag not in _ALLOWED_TAGS:

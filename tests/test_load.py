@@ -126,6 +126,26 @@ def test_invalid_utf8_after_a_byte_order_mark_is_located_and_named():
                           "save it with the UTF-8 encoding"]
 
 
+def test_a_list_nested_100_000_deep_is_refused_promptly_where_it_passes_the_limit():
+    depth = 100_000
+    problems, seconds = timed_load("entries: " + "[" * depth + "]" * depth + "\n")
+
+    assert problems == ["lesson.yaml:1:73: expected lists and mappings nested at most 64 deep, found one "
+                        "nested deeper; a source file needs a few levels: remove the extra nesting"]
+    assert seconds < 2, f"{seconds:.1f} s: the parser must stop at the limit"
+
+
+def test_mappings_nested_past_the_limit_are_located():
+    text = "".join(" " * level + f"k{level}:\n" for level in range(70)) + " " * 70 + "end\n"
+
+    assert load(text) == ["lesson.yaml:65:65: expected lists and mappings nested at most 64 deep, found one "
+                          "nested deeper; a source file needs a few levels: remove the extra nesting"]
+
+
+def test_nesting_up_to_the_limit_loads():
+    assert load("entries: " + "[" * 63 + "]" * 63 + "\n") == []
+
+
 def test_a_huge_key_is_refused_and_quoted_short():
     problems, seconds = timed_load("entries:\n  - ? " + "k" * 1_000_000 + "\n    : x\n")
 
