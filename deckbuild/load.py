@@ -4,12 +4,17 @@ Nodes, not Python objects: they keep the line and column of every key and value,
 later stages can say exactly where a problem is. The tree is built from libyaml's
 events, which is twice as fast as PyYAML's own composer and lets the checks happen
 on the way: only plain YAML gets through, with no aliases (a "billion laughs" file
-cannot expand), no `!!python/...` or other tags, no key written twice in one mapping.
+cannot expand), no `!!python/...` or other tags, no key written twice in one mapping,
+nothing nested deeper than any source needs. Lines are counted as YAML counts them,
+so every problem, found by the parser or here, points at the same place.
 """
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +26,19 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser, wh
 
 MANIFEST_NAME = "deck.yaml"
 MEDIA_DIR = "media"
+MAX_DEPTH = 64  # lists and mappings inside each other; a source file needs 4
+MAX_KEY_LENGTH = 1024  # as YAML limits a key written without '?'; a field name is far shorter
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
+# What YAML 1.1 allows in a file, as libyaml's reader checks it: tab, line breaks and printable characters.
+_NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
+_LISTED = 10  # characters YAML does not allow, located one by one; the rest of them are counted
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TOO_DEEP = (f"expected lists and mappings nested at most {MAX_DEPTH} deep, found one nested deeper; "
+             "a source file needs a few levels: remove the extra nesting")
 _HINTS = {
     "tab character": "indent with spaces; YAML does not allow tabs",
     "'\\t'": "indent with spaces; YAML does not allow tabs",
@@ -120,13 +134,8 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
     if path.suffix == ".yml":
         problems.append(Problem(name, 1, 1, "source files must end in '.yaml', found '.yml'; rename the file"))
         return None
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
-    except UnicodeDecodeError as error:
-        line, column = _position_of_byte(data, error.start)
-        problems.append(Problem(name, line, column, (
-            f"the file is not valid UTF-8: found byte 0x{data[error.start]:02x}; "
-            "save it with the UTF-8 encoding")))
+    text = _decode(name, data, problems)
+    if text is None:
         return None
     found = len(problems)
     try:
@@ -134,10 +143,47 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
     except yaml.MarkedYAMLError as error:
         problems.append(_yaml_problem(name, error, text))
         return None
-    except yaml.YAMLError as error:  # unmarked: only reader errors (control characters)
-        problems.append(Problem(name, 1, 1, f"invalid YAML: {error}"))
+    except yaml.YAMLError as error:  # unmarked, only reader errors: a character YAML does not allow, by offset
+        problems.extend(_not_allowed(name, text) or [Problem(name, 1, 1, f"invalid YAML: {_clip(str(error), 200)}")])
         return None
     return SourceFile(path, name, root) if len(problems) == found else None
+
+
+def _decode(name: str, data: bytes, problems: list[Problem]) -> str | None:
+    """Return `data` as text; if it is not UTF-8, append the problem and return None."""
+    # A byte-order mark, as some editors write, is fine; it is not part of the first line.
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = body[: error.start].decode("utf-8")
+        line, column = next(_positions(before, [len(before)]))
+        problems.append(Problem(name, line, column, (
+            f"the file is not valid UTF-8: found byte 0x{body[error.start]:02x}; save it with the UTF-8 encoding")))
+        return None
+
+
+def _not_allowed(name: str, text: str) -> list[Problem]:
+    """Return a problem for each of the first characters of `text` that YAML does not allow."""
+    offsets = [match.start() for match in itertools.islice(_NOT_ALLOWED.finditer(text), _LISTED)]
+    problems = [Problem(name, line, column, (
+        f"expected text, found the character U+{ord(text[offset]):04X}, which YAML does not allow "
+        "(an invisible character, often pasted by accident); remove it"))
+        for offset, (line, column) in zip(offsets, _positions(text, offsets), strict=True)]
+    more = _NOT_ALLOWED.subn("", text)[1] - len(offsets)  # counted in C: a file may hold millions
+    if more:
+        problems[-1] = problems[-1]._replace(message=f"{problems[-1].message} (and {more} more in this file)")
+    return problems
+
+
+def _positions(text: str, offsets: list[int]) -> Iterator[tuple[int, int]]:
+    """Yield the line and column (from 1) of each of the increasing `offsets` of `text`, as YAML counts them."""
+    line, line_start, done = 1, 0, 0
+    for offset in offsets:  # str.count and str.rfind, not a loop over lines: a file may be 50 MB
+        line += sum(text.count(end, done, offset) for end in _LINE_BREAKS) - text.count("\r\n", done, offset)
+        line_start = max(line_start, *(text.rfind(end, done, offset) + 1 for end in _LINE_BREAKS))
+        done = offset
+        yield line, offset - line_start + 1
 
 
 def _compose(events, name: str, problems: list[Problem]) -> Node | None:
@@ -162,10 +208,13 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
         if kind not in (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent):
             continue
         line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        if len(stack) >= MAX_DEPTH and (kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent):
+            report(line, column, _TOO_DEEP)
+            return None  # at once: libyaml takes time growing with the square of the depth to go deeper
         tag = getattr(event, "tag", None)
         tag = None if tag == "!" else tag
         if tag is not None and tag not in _ALLOWED_TAGS:
-            report(line, column, f"the tag '{tag.replace(_STANDARD_TAG, '!!')}' is not allowed; "
+            report(line, column, f"the tag '{_clip(tag.replace(_STANDARD_TAG, '!!'))}' is not allowed; "
                                  "source files hold plain text, lists and mappings: remove the tag")
         if kind is yaml.AliasEvent:  # never expanded: stands as an empty value, reported below
             aliases.append((line, column, event.anchor))
@@ -188,9 +237,8 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
             elif not isinstance(node, Scalar):
                 report(line, column, "a key must be plain text, found a list or mapping")
                 key = Scalar(line, column, "", None, True)
-            elif node.value in keys:
-                report(line, column, f"the key '{node.value}' is written twice in this mapping "
-                                     f"(first on line {keys[node.value].line}); keep one")
+            elif len(node.value) > MAX_KEY_LENGTH or node.value in keys:
+                report(line, column, _key_problem(node, keys))
                 key = node  # its value is read, then ignored by the checks that follow
             else:
                 keys[node.value] = key = node
@@ -201,8 +249,24 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
     if aliases:
         line, column, anchor = aliases[0]
         more = f" (and {len(aliases) - 1} more in this file)" if len(aliases) > 1 else ""
-        report(line, column, f"YAML aliases are not supported, found '*{anchor}'{more}; write the values out")
+        report(line, column, f"YAML aliases are not supported, found '*{_clip(anchor)}'{more}; write the values out")
     return root
+
+
+def _key_problem(key: Scalar, keys: dict[str, Scalar]) -> str:
+    """Say what is wrong with a mapping key that is too long or written twice."""
+    if len(key.value) > MAX_KEY_LENGTH:
+        return (f"expected a key of at most {MAX_KEY_LENGTH} characters, found one of {len(key.value)} "
+                f"('{_clip(key.value)}'); a key is a field name such as 'term'")
+    return (f"the key '{_clip(key.value)}' is written twice in this mapping "
+            f"(first on line {keys[key.value].line}); keep one")
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """Return `text` as one short line to quote in a message, cut to `limit` characters with '…'."""
+    # A message is one line, and no character of it acts on the terminal.
+    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _yaml_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
@@ -217,38 +281,38 @@ def _yaml_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     if context and error.context_mark and error.context_mark.line != mark.line:
         context += f" that starts on line {error.context_mark.line + 1}"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    opened = _unclosed_quote(text, line)
-    hint = (f"the quote opened on line {opened} is not closed on its line: close it" if opened and not at_end
+    # The mark's index counts characters, as str does: its line starts `column` characters before it.
+    opened = None if at_end or mark is None else _unclosed_quote(text, mark.index - mark.column)
+    hint = (f"the quote opened on line {opened} is not closed on its line: close it" if opened
             else next((h for k, h in _HINTS.items() if k in f"{problem} {context}"), None))
     return Problem(name, line, column, message + (f"; {hint}" if hint else ""))
 
 
-def _unclosed_quote(text: str, error_line: int) -> int | None:
-    """The line where a value opens a quote that closes only at or after `error_line`, if any.
+def _unclosed_quote(text: str, error_start: int) -> int | None:
+    """Return the line where a value opens a quote still open at the line starting at `error_start`, if any.
 
     YAML lets a quoted value run over several lines, so a forgotten closing quote swallows
     the lines after it and the parser fails far below: this finds where it was opened.
     """
-    lines = text.splitlines(keepends=True)
-    for number in range(min(error_line, len(lines)) - 1, 0, -1):
-        value = _QUOTED_VALUE.match(lines[number - 1])
-        if value is None:
-            continue
-        quote, opened = value.group(1), sum(map(len, lines[: number - 1])) + value.start(2)
-        closing = _QUOTE_END[quote].search(text, opened)
-        closed_on = text.count("\n", 0, closing.start()) + 1 if closing else len(lines) + 1
-        if closed_on > number:  # not closed on its own line
-            return number if closed_on >= error_line else None
-    return None
+    # Nothing between such a quote and the error could close it, so it is the last quote
+    # before the error: found from the end in C, where walking up the lines took minutes.
+    last = (_last_closing(text, quote, error_start) for quote in "\"'")
+    opened = [at for at in last if at >= 0 and _opens_value(text, at)]
+    return next(_positions(text, [max(opened)]))[0] if opened else None
 
 
-_QUOTE_END = {'"': re.compile(r'(?<!\\)"'), "'": re.compile(r"'(?!')")}
-_QUOTED_VALUE = re.compile(r"""\s*(?:-\s+)?(?:[^\s:#'"][^:#]*:\s+)?(["'])(.*)$""")
+def _last_closing(text: str, quote: str, end: int) -> int:
+    """Return the offset of the last quote before `end` that would close a value opened with it, or -1."""
+    at = text.rfind(quote, 0, end)
+    while quote == '"' and at > 0 and text[at - 1] == "\\":  # an escaped '"' closes nothing
+        at = text.rfind(quote, 0, at)
+    return at
 
 
-def _position_of_byte(data: bytes, offset: int) -> tuple[int, int]:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return data.count(b"\n", 0, offset) + 1, column
+def _opens_value(text: str, at: int) -> bool:
+    """Tell whether the quote at offset `at` opens the value of its line."""
+    value = _QUOTED_VALUE.match(text, max(text.rfind(end, 0, at) for end in _LINE_BREAKS) + 1)
+    return value is not None and value.start(1) == at
 
 
+_QUOTED_VALUE = re.compile(r"""[ \t]*(?:-\s+)?(?:[^\s:#'"][^:#]*:\s+)?(["'])""")
