@@ -1,40 +1,41 @@
 """Stage 2, validate: turn YAML nodes into a Manifest and Entries, or say what is wrong.
 
-Every rule comes from schema.py. Every problem in every file is collected, each with
-its file, line and column, what was expected and what was found; the caller aborts once.
+The keys of each mapping, and the type that checks each value, come from schema.py;
+the rules that tie one field of an entry to another are ENTRY_RULES below. Every
+problem in every file is collected, each with its file, line and column, what was
+expected and what was found; the caller aborts once.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from . import french
 from .errors import Problem
-from .load import MEDIA_DIR, Mapping, Node, Scalar, Sequence, SourceFile
+from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile
 from .schema import (
-    ANKI_ID_MAX,
     DEFAULT_LABELS,
+    EMPTY,
     ENTRY_KEYS,
     FILE_KEYS,
     MANIFEST_KEYS,
-    TAG_PATTERN,
     Entry,
-    Key,
+    Invalid,
+    Keys,
     Location,
     Manifest,
+    MediaPath,
+    clip,
+    closest,
+    describe,
 )
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line break; \x1f would split a note
-_MEDIA_SUFFIXES = {
-    "image": (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg"),
-    "audio": (".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"),
-}
 
-
-class _File:
+class FileChecker:
     """Checks the nodes of one file against the schema, collecting problems."""
 
     def __init__(self, source: SourceFile, problems: list[Problem]):
@@ -42,127 +43,65 @@ class _File:
         self.problems = problems
 
     def where(self, node: Node) -> Location:
+        """Return where `node` was written."""
         return Location(self.source.name, node.line, node.column)
 
     def report(self, node: Node, message: str) -> None:
-        at = self.where(node)
-        self.problems.append(Problem(at.path, at.line, at.column, message))
+        """Add a problem at `node`."""
+        self.problems.append(Problem(self.source.name, node.line, node.column, message))
 
-    def mapping(self, node: Node, keys: tuple[Key, ...], what: str) -> dict[str, tuple[object, Node]] | None:
-        """Check a mapping's keys and values; return the good values by key name."""
+    def mapping(self, node: Node, keys: Keys, what: str) -> tuple[dict[str, object], dict[str, Node]] | None:
+        """Check a mapping's keys and values; return the good values by key name, and where each was written."""
         if not isinstance(node, Mapping):
-            self.report(node, f"{what}: expected a mapping of 'key: value' lines, found {_found(node)}")
+            self.report(node, f"{what}: expected a mapping of 'key: value' lines, found {describe(node)}")
             return None
-        by_name = {key.name: key for key in keys}
-        values: dict[str, tuple[object, Node]] = {}
+        by_name = keys.by_name
+        values: dict[str, object] = {}
+        nodes: dict[str, Node] = {}
         meant: set[str] = set()  # keys that a misspelt key stands for: reported once, as the misspelling
         for key_node, value_node in node.pairs:
             name = key_node.value
             key = by_name.get(name)
             if key is None:
-                close = _closest(name, by_name)
+                close = closest(name, by_name)
                 meant.add(close or "")
                 hint = f"; did you mean '{close}'?" if close else f"; expected one of: {', '.join(by_name)}"
                 self.report(key_node, f"{what}: unknown field '{name}'{hint}")
                 continue
-            value = self.value(key, value_node, f"{what}, field '{name}'")
-            if value is not None:
-                values[name] = (value, value_node)
-        written = {key_node.value for key_node, _ in node.pairs}
-        for key in keys:
-            if key.required and key.name not in written and key.name not in meant:
-                self.report(node, f"{what}: missing field '{key.name}' ({_lower_first(key.doc)})")
-        return values
-
-    def value(self, key: Key, node: Node, what: str) -> object | None:
-        """Convert one value by the kind of its key; report and return None when it is wrong."""
-        if key.kind in ("tags", "entries"):
-            return self.sequence(key, node, what)
-        if key.kind == "labels":
-            return self.labels(node, what)
-        if not isinstance(node, Scalar):
-            self.report(node, f"{what}: expected {_expected(key)}, found {_found(node)}")
-            return None
-        text = "" if node.is_null else unicodedata.normalize("NFC", node.value).strip()
-        if control := _CONTROL.search(text):
-            self.report(node, f"{what}: expected text, found the control character U+{ord(control.group()):04X} "
-                              "in it (an invisible character, often pasted by accident); remove it")
-            return None
-        if not text:
-            if key.required:
-                self.report(node, f"{what}: expected {_expected(key)}, found an empty value")
-            return None
-        if key.kind == "integer":
-            return self.integer(text, node, what)
-        if key.kind == "flag":
-            if text not in ("true", "false"):
-                self.report(node, f"{what}: expected true or false, found '{_clip(text)}'")
-                return None
-            return text == "true"
-        if key.kind == "choice" and text not in key.choices:
-            close = _closest(text, key.choices)
-            self.report(node, f"{what}: expected {_expected(key)}, found '{_clip(text)}'"
-                              + (f"; did you mean '{close}'?" if close else ""))
-            return None
-        if len(text) > key.max_length:
-            self.report(node, f"{what}: expected at most {key.max_length} characters, found {len(text)}; "
-                              "shorten it or move detail to notes")
-            return None
-        if key.pattern and not re.fullmatch(key.pattern, text):
-            self.report(node, f"{what}: expected {_expected(key)}, found '{_clip(text)}'")
-            return None
-        return text
-
-    def integer(self, text: str, node: Scalar, what: str) -> int | None:
-        if not node.is_integer or not text.isdigit() or not 0 < int(text) <= ANKI_ID_MAX:
-            self.report(node, f"{what}: expected a whole number between 1 and 2^63-1, found '{_clip(text)}'")
-            return None
-        return int(text)
-
-    def sequence(self, key: Key, node: Node, what: str) -> list | None:
-        if not isinstance(node, Sequence):
-            example = "a list, one '- ' line per entry" if key.kind == "entries" else "a list such as [tag1, tag2]"
-            self.report(node, f"{what}: expected {example}, found {_found(node)}")
-            return None
-        if key.kind == "entries":
-            return node.items
-        tags = []
-        for item in node.items:
-            if not isinstance(item, Scalar) or not re.fullmatch(TAG_PATTERN, item.value):
-                self.report(item, f"{what}: expected a tag without spaces or quotes, found {_found(item)}")
-            else:
-                tags.append(unicodedata.normalize("NFC", item.value))
-        return tags
-
-    def labels(self, node: Node, what: str) -> dict[str, str] | None:
-        keys = tuple(Key(name, "text", f"label for {name}", max_length=200) for name in DEFAULT_LABELS)
-        values = self.mapping(node, keys, what) or {}
-        for name, (value, value_node) in values.items():
-            if "{{" in value or "}}" in value:  # Anki would read it as a field of the card
-                self.report(value_node, f"{what}, field '{name}': expected plain text, found '{{{{' or '}}}}' "
-                                        "in it; remove the braces")
-        return {name: value for name, (value, _) in values.items()}
+            field = f"{what}, field '{name}'"
+            value = key.type.check(value_node, field, self)
+            if value is EMPTY:  # as if not written, unless it must be
+                if key.required:
+                    self.report(value_node, f"{field}: expected {key.type.expected}, found an empty value")
+            elif value is not None:
+                values[name], nodes[name] = value, value_node
+        if missing := [key for key in keys.required if key.name not in values]:
+            written = {key_node.value for key_node, _ in node.pairs}
+            for key in missing:
+                if key.name not in written and key.name not in meant:
+                    self.report(node, f"{what}: missing field '{key.name}' ({_lower_first(key.doc)})")
+        return values, nodes
 
 
 def validate_manifest(source: SourceFile, problems: list[Problem]) -> Manifest | None:
     """Check the parsed `deck.yaml`; return the Manifest, or None after appending its problems."""
-    return _manifest(_File(source, problems))
+    return _manifest(FileChecker(source, problems))
 
 
 def validate_reading(source: SourceFile, source_dir: Path, problems: list[Problem]) -> list[Entry]:
     """Check one parsed reading file; return its good entries, appending the problems of the others."""
-    return _reading(_File(source, problems), source_dir)
+    return _reading(FileChecker(source, problems), source_dir)
 
 
-def _manifest(file: _File) -> Manifest | None:
-    values = file.mapping(file.source.root, MANIFEST_KEYS, "deck manifest")
-    if values is None or any(k.required and k.name not in values for k in MANIFEST_KEYS):
+def _manifest(file: FileChecker) -> Manifest | None:
+    checked = file.mapping(file.source.root, MANIFEST_KEYS, "deck manifest")
+    if checked is None or any(key.name not in checked[0] for key in MANIFEST_KEYS.required):
         return None
-    plain = {name: value for name, (value, _) in values.items()}
+    plain, nodes = checked
     if "slug" not in plain:
         plain["slug"] = default_slug(plain["name"])
         if not plain["slug"]:
-            file.report(values["name"][1], (
+            file.report(nodes["name"], (
                 "deck manifest, field 'name': cannot make a file name from it; add a 'slug' such as french-vocabulary"))
             return None
     plain.setdefault("note_type", f"{plain['name']} vocabulary")
@@ -170,115 +109,119 @@ def _manifest(file: _File) -> Manifest | None:
     return Manifest(**plain)
 
 
-def _reading(file: _File, source_dir: Path) -> list[Entry]:
+def _reading(file: FileChecker, source_dir: Path) -> list[Entry]:
     root = file.source.root
     if root is None:
         file.problems.append(Problem(file.source.name, 1, 1, (
             "the file is empty; expected a mapping with 'entries:', or delete the file")))
         return []
-    values = file.mapping(root, FILE_KEYS, "file")
-    if not values or "entries" not in values:
+    checked = file.mapping(root, FILE_KEYS, "file")
+    if checked is None or "entries" not in checked[0]:
         return []
-    defaults = {
-        "source": values.get("source", ("", None))[0],
-        "tags": tuple(values.get("tags", ((), None))[0]),
-    }
+    values = checked[0]
+    source, file_tags = values.get("source", ""), values.get("tags", ())
     entries = []
-    for index, node in enumerate(values["entries"][0], start=1):
-        entry = _entry(file, node, index, defaults, source_dir)
+    for index, node in enumerate(values["entries"], start=1):
+        entry = _entry(file, node, index, source, file_tags, source_dir)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
-def _entry(file: _File, node: Node, index: int, defaults: dict, source_dir: Path) -> Entry | None:
+def _entry(file: FileChecker, node: Node, index: int, source: str, file_tags: tuple[str, ...],
+           source_dir: Path) -> Entry | None:
     what = f"entry {index}"
     if isinstance(node, Mapping):
         term = next((v.value for k, v in node.pairs if k.value == "term" and isinstance(v, Scalar)), "")
         if term.strip():
-            what = f"entry '{_clip(unicodedata.normalize('NFC', term.strip()))}'"
+            what = f"entry '{clip(unicodedata.normalize('NFC', term.strip()))}'"
     found = len(file.problems)
-    values = file.mapping(node, ENTRY_KEYS, what)
-    if values is None or len(file.problems) > found:
-        return None
-    fields = {name: value for name, (value, _) in values.items()}
-    nodes = {name: value_node for name, (_, value_node) in values.items()}
-    _check_entry_rules(file, what, fields, nodes, node, source_dir)
+    checked = file.mapping(node, ENTRY_KEYS, what)
+    if checked is None or len(file.problems) > found:
+        return None  # the rules below read good fields only
+    fields, nodes = checked
+    draft = Draft(fields, nodes, node, source_dir)
+    for rule in ENTRY_RULES:
+        for name, at, message in rule(draft):
+            file.report(at, f"{what}, field '{name}': {message}" if name else f"{what}: {message}")
     if len(file.problems) > found:
         return None
-    fields["tags"] = tuple(dict.fromkeys((*defaults["tags"], *fields.get("tags", ()))))
-    return Entry(**fields, source=defaults["source"], where=file.where(node))
+    fields["tags"] = tuple(dict.fromkeys((*file_tags, *fields.get("tags", ()))))
+    return Entry(**fields, source=source, where=file.where(node))
 
 
-def _check_entry_rules(file: _File, what: str, fields: dict, nodes: dict, node: Node, source_dir: Path) -> None:
-    """The rules that tie one field to another, and media files to the disk."""
-    pos = fields["pos"]
-    if pos == "noun" and "gender" not in fields:
-        file.report(node, f"{what}: missing field 'gender' (a noun needs one): expected m, f or mf")
-    for name in ("gender", "number", "aspirated_h"):
-        if name in fields and pos != "noun":
-            file.report(nodes[name], f"{what}, field '{name}': only nouns take it, found pos '{pos}'; "
-                                     "remove the field or set pos: noun")
-    if "aspirated_h" in fields and not fields["term"].lower().startswith("h"):
-        file.report(nodes["aspirated_h"], f"{what}, field 'aspirated_h': only for a term starting with h, "
-                                          f"found '{fields['term']}'")
-    if "form" in fields:
-        if "example" not in fields:
-            file.report(nodes["form"], f"{what}, field 'form': needs an example to stand in; add 'example'")
-        elif french.find_in_example(fields["example"], fields["form"]) is None:
-            file.report(nodes["form"], f"{what}, field 'form': expected words of the example, "
-                                       f"found '{fields['form']}', which the example does not contain")
-    for name in ("image", "audio"):
-        if name in fields:
-            _check_media(file, what, name, fields[name], nodes[name], source_dir)
+class Draft(NamedTuple):
+    """An entry whose fields each passed their key's check, before the rules that tie them together."""
+
+    fields: dict[str, object]  # the values, by key name
+    nodes: dict[str, Node]  # where each was written
+    node: Node  # the entry's mapping
+    source_dir: Path
 
 
-def _check_media(file: _File, what: str, name: str, value: str, node: Node, source_dir: Path) -> None:
-    media_dir = (source_dir / MEDIA_DIR).resolve()
-    path = (media_dir / value).resolve()
-    label = f"{what}, field '{name}'"
-    if not path.is_relative_to(media_dir):
-        file.report(node, f"{label}: expected a path inside {source_dir.name}/{MEDIA_DIR}/, "
-                          f"found '{value}', which leaves it")
-    elif path.suffix.lower() not in _MEDIA_SUFFIXES[name]:
-        file.report(node, f"{label}: expected a file ending in {', '.join(_MEDIA_SUFFIXES[name])}, "
-                          f"found '{value}'")
-    elif not path.is_file():
-        file.report(node, f"{label}: expected a file at {source_dir.name}/{MEDIA_DIR}/{value}, found none; "
-                          "check the name, or add the file")
+Broken = tuple[str | None, Node, str]  # the field, or None for the entry as a whole; where; what is wrong
 
 
-def _expected(key: Key) -> str:
-    if key.kind == "choice":
-        return ", ".join(key.choices[:-1]) + f" or {key.choices[-1]}" if len(key.choices) > 1 else key.choices[0]
-    if key.kind == "integer":
-        return "a whole number"
-    if key.kind == "flag":
-        return "true or false"
-    if key.name == "version":
-        return "a version such as 1.0.0"
-    if key.pattern:
-        return f"text matching {key.pattern}"
-    return "text"
+def noun_needs_gender(draft: Draft) -> Iterator[Broken]:
+    """Report a noun without a gender."""
+    if draft.fields["pos"] == "noun" and "gender" not in draft.fields:
+        yield None, draft.node, f"missing field 'gender' (a noun needs one): expected {_GENDER.expected}"
 
 
-def _found(node: Node) -> str:
-    if isinstance(node, Sequence):
-        return "a list"
-    if isinstance(node, Mapping):
-        return "a mapping"
-    return "an empty value" if node.is_null or not node.value.strip() else f"'{_clip(node.value)}'"
+def noun_only_fields(draft: Draft) -> Iterator[Broken]:
+    """Report the fields only nouns take on an entry that is not a noun."""
+    pos = draft.fields["pos"]
+    if pos != "noun":
+        for name in _NOUN_ONLY:
+            if name in draft.fields:
+                yield name, draft.nodes[name], (
+                    f"only nouns take it, found pos '{pos}'; remove the field or set pos: noun")
 
 
-def _closest(word: str, choices) -> str | None:
-    """The choice `word` was most likely meant to be, if one is close enough."""
-    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+def aspirated_h_needs_h(draft: Draft) -> Iterator[Broken]:
+    """Report `aspirated_h` on a term that does not start with h."""
+    term = draft.fields["term"]
+    if "aspirated_h" in draft.fields and not term.lower().startswith("h"):
+        yield "aspirated_h", draft.nodes["aspirated_h"], f"only for a term starting with h, found '{term}'"
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def form_in_example(draft: Draft) -> Iterator[Broken]:
+    """Report a `form` that the example does not contain, or that has no example."""
+    fields = draft.fields
+    if "form" not in fields:
+        return
+    if "example" not in fields:
+        yield "form", draft.nodes["form"], "needs an example to stand in; add 'example'"
+    elif french.find_in_example(fields["example"], fields["form"]) is None:
+        yield "form", draft.nodes["form"], (
+            f"expected words of the example, found '{fields['form']}', which the example does not contain")
+
+
+def media_exist(draft: Draft) -> Iterator[Broken]:
+    """Report a media path that leaves source/media/, names a file of another kind, or no file."""
+    for key in _MEDIA_KEYS:
+        if key.name not in draft.fields:
+            continue
+        value, source_dir = draft.fields[key.name], draft.source_dir
+        media_dir = (source_dir / MEDIA_DIR).resolve()
+        path = (media_dir / value).resolve()
+        try:
+            if not path.is_relative_to(media_dir):
+                raise Invalid(f"a path inside {source_dir.name}/{MEDIA_DIR}/", f"'{value}', which leaves it")
+            key.type.check_kind(value, path)
+            if not path.is_file():
+                raise Invalid(f"a file at {source_dir.name}/{MEDIA_DIR}/{value}", "none",
+                              "check the name, or add the file")
+        except Invalid as problem:
+            yield key.name, draft.nodes[key.name], str(problem)
+
+
+# Checked in this order on each entry whose fields are each good; every one reports.
+ENTRY_RULES = (noun_needs_gender, noun_only_fields, aspirated_h_needs_h, form_in_example, media_exist)
+
+_GENDER = ENTRY_KEYS.by_name["gender"].type
+_NOUN_ONLY = ("gender", "number", "aspirated_h")
+_MEDIA_KEYS = tuple(key for key in ENTRY_KEYS if isinstance(key.type, MediaPath))
 
 
 def _lower_first(text: str) -> str:
@@ -286,6 +229,6 @@ def _lower_first(text: str) -> str:
 
 
 def default_slug(name: str) -> str:
-    """The file-name stem a deck gets from its name when deck.yaml gives no `slug`."""
+    """Return the file-name stem a deck gets from its name when deck.yaml gives no `slug`."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
