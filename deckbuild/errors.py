@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -65,3 +66,13 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """Return `text` as one short line to quote in a message, cut to `limit` characters with '…'."""
+    # A message is one line, and no character of it acts on the terminal.
+    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -14,13 +14,14 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .errors import Problem, SourceError, display_path
+from .errors import Problem, SourceError, clip, display_path
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser, where installed
 
@@ -36,7 +37,6 @@ _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
 _NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
 _LISTED = 10  # characters YAML does not allow, located one by one; the rest of them are counted
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TOO_DEEP = (f"expected lists and mappings nested at most {MAX_DEPTH} deep, found one nested deeper; "
              "a source file needs a few levels: remove the extra nesting")
 _HINTS = {
@@ -117,6 +117,25 @@ def source_paths(source_dir: Path) -> tuple[Path, list[Path]]:
     return manifest, readings
 
 
+def media_file(source_dir: Path, value: str) -> Path | None:
+    """The file under source_dir/media/ that `value` names, if there is one.
+
+    Names are compared in NFC, as the sources are read: a file saved by macOS, whose name is
+    in NFD, is found under the name a person typed.
+    """
+    path = source_dir / MEDIA_DIR
+    for part in PurePosixPath(value).parts:
+        if (path / part).exists():
+            path = path / part
+            continue
+        wanted = unicodedata.normalize("NFC", part)
+        try:
+            path = next(child for child in path.iterdir() if unicodedata.normalize("NFC", child.name) == wanted)
+        except (OSError, StopIteration):
+            return None
+    return path if path.is_file() else None
+
+
 def check_source_dir(source_dir: Path) -> tuple[Path, list[Path]]:
     """Return the manifest and the reading files of `source_dir`, or raise SourceError if it has none."""
     if not source_dir.is_dir():
@@ -144,7 +163,7 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
         problems.append(_yaml_problem(name, error, text))
         return None
     except yaml.YAMLError as error:  # unmarked, only reader errors: a character YAML does not allow, by offset
-        problems.extend(_not_allowed(name, text) or [Problem(name, 1, 1, f"invalid YAML: {_clip(str(error), 200)}")])
+        problems.extend(_not_allowed(name, text) or [Problem(name, 1, 1, f"invalid YAML: {clip(str(error), 200)}")])
         return None
     return SourceFile(path, name, root) if len(problems) == found else None
 
@@ -214,7 +233,7 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
         tag = getattr(event, "tag", None)
         tag = None if tag == "!" else tag
         if tag is not None and tag not in _ALLOWED_TAGS:
-            report(line, column, f"the tag '{_clip(tag.replace(_STANDARD_TAG, '!!'))}' is not allowed; "
+            report(line, column, f"the tag '{clip(tag.replace(_STANDARD_TAG, '!!'))}' is not allowed; "
                                  "source files hold plain text, lists and mappings: remove the tag")
         if kind is yaml.AliasEvent:  # never expanded: stands as an empty value, reported below
             aliases.append((line, column, event.anchor))
@@ -249,7 +268,7 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
     if aliases:
         line, column, anchor = aliases[0]
         more = f" (and {len(aliases) - 1} more in this file)" if len(aliases) > 1 else ""
-        report(line, column, f"YAML aliases are not supported, found '*{_clip(anchor)}'{more}; write the values out")
+        report(line, column, f"YAML aliases are not supported, found '*{clip(anchor)}'{more}; write the values out")
     return root
 
 
@@ -257,16 +276,9 @@ def _key_problem(key: Scalar, keys: dict[str, Scalar]) -> str:
     """Say what is wrong with a mapping key that is too long or written twice."""
     if len(key.value) > MAX_KEY_LENGTH:
         return (f"expected a key of at most {MAX_KEY_LENGTH} characters, found one of {len(key.value)} "
-                f"('{_clip(key.value)}'); a key is a field name such as 'term'")
-    return (f"the key '{_clip(key.value)}' is written twice in this mapping "
+                f"('{clip(key.value)}'); a key is a field name such as 'term'")
+    return (f"the key '{clip(key.value)}' is written twice in this mapping "
             f"(first on line {keys[key.value].line}); keep one")
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    """Return `text` as one short line to quote in a message, cut to `limit` characters with '…'."""
-    # A message is one line, and no character of it acts on the terminal.
-    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _yaml_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:

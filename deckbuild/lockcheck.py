@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .errors import LockError, Problem
+from .errors import LockError, Problem, clip
 from .formats import Version
 
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: a note's id is its time in ms, and must fit Anki's int64
@@ -73,10 +73,6 @@ def line_of(text: str, needle: str) -> int:
     """The line where `needle` first stands in `text` (1 if nowhere)."""
     index = text.find(needle)
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
-
-
-def clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _text(value: object) -> str | None:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from .atomic import replacing
 from .cache import FileCache
-from .errors import BuildError, LockError, Problem, display_path
+from .errors import BuildError, LockError, Problem, clip, display_path
 from .formats import Version
-from .lockcheck import check_header, clip, line_of, note_problems, parse_json, time_problem
+from .lockcheck import check_header, line_of, note_problems, parse_json, time_problem
 
 LOCK_NAME = "deck.lock"
 _FORMAT = 1

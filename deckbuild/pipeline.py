@@ -242,7 +242,8 @@ def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress:
     workers = min(os.cpu_count() or 1, len(todo) // _FILES_PER_WORKER)
     with contextlib.ExitStack() as stack:
         if workers > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_end_with_parent))
+            pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_end_with_parent,
+                                                           initargs=(os.getpid(),)))
             done = pool.map(task, [paths[i] for i in todo], [contents[i] for i in todo], chunksize=4)
         else:
             done = (task(paths[i], contents[i]) for i in todo)
@@ -265,9 +266,11 @@ _MEDIA = Note._fields.index("media")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")
 
 
-def _end_with_parent() -> None:
-    """In a worker: end when the process that started it ends, even killed, instead of waiting forever."""
-    parent = os.getppid()
+def _end_with_parent(build: int) -> None:
+    """In a worker: end when the build that started it ends, even killed, instead of waiting forever."""
+    parent = os.getppid()  # the build, or the fork server it started (Python 3.14's default on Linux)
+    if parent != build and _parent_of(parent) not in (build, None):
+        os._exit(1)  # the build died before this worker even started
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -275,3 +278,11 @@ def _end_with_parent() -> None:
         os._exit(1)  # the parent is gone: nobody wants what this worker would return
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent of process `pid`, where the system tells (Linux); None elsewhere."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from . import french
 from .errors import BuildError, Problem, SourceError, display_path
-from .load import MEDIA_DIR
+from .load import media_file
 from .schema import GENDERS, PARTS_OF_SPEECH, Entry, Manifest
 from .speech import Speaker
 
@@ -168,7 +168,7 @@ def _gender_label(entry: Entry, labels) -> str:
 
 def _media_name(kind: str, value: str, source_dir: Path) -> tuple[str, Path]:
     """Name a media file by its content, so that a changed file reaches learners who have the old one."""
-    path = source_dir / MEDIA_DIR / value
+    path = media_file(source_dir, value)  # validated: it is there
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     stem = re.sub(r"[^\w-]+", "-", path.stem).strip("-_") or kind
     return f"{stem}-{digest}{path.suffix.lower()}", path

@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
+from .errors import clip
+from .formats import SEMVER_PATTERN, Version, identity
 from .load import Mapping, Node, Scalar, Sequence
 
 # Abbreviations printed on the cards, as French dictionaries (and the seed) write them.
@@ -47,7 +49,6 @@ DEFAULT_LABELS = MappingProxyType({
     "updates": "新版本發布在本牌組的發布頁面;下載後直接匯入,已有的卡片與複習紀錄都會保留。",
 })
 
-SEMVER_PATTERN = r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
 ANKI_ID_MAX = 2**63 - 1
 TAG_PATTERN = r"[^\s\"\x00-\x1f\x7f-\x9f]+"
 
@@ -231,10 +232,13 @@ class Tags(ListType):
         """Return the good tags, NFC-normalised; report each bad one to `checker`."""
         tags = []
         for item in items:
-            if isinstance(item, Scalar) and _TAG.fullmatch(item.value):
-                tags.append(unicodedata.normalize("NFC", item.value))
-            else:
+            if not (isinstance(item, Scalar) and _TAG.fullmatch(item.value)):
                 checker.report(item, f"{what}: expected a tag without spaces or quotes, found {describe(item)}")
+            elif "" in item.value.split("::"):  # Anki would rename it on import, so notes would seem changed
+                checker.report(item, f"{what}: expected a tag whose '::' levels each have a name, found "
+                                     f"{describe(item)}; remove the empty level")
+            else:
+                tags.append(unicodedata.normalize("NFC", item.value))
         return tuple(tags)
 
 
@@ -342,7 +346,7 @@ class Manifest:
 
     @property
     def major(self) -> int:
-        return int(self.version.split(".")[0])
+        return Version.parse(self.version).major
 
 
 # Fields with defaults come last in a named tuple: the required keys (term, pos, gloss), the others as
@@ -366,18 +370,12 @@ class Entry(_EntryFields):
 
     @property
     def identity(self) -> str:
-        """What makes this entry the same note across builds: its id, else `term|pos`."""
-        return self.id or f"{self.term}|{self.pos}"
+        """What makes this entry the same note across builds: its id, else its term and pos."""
+        return identity(self.term, self.pos, self.id)
 
     @property
     def is_noun(self) -> bool:
         return self.pos == "noun"
-
-
-def clip(text: str, limit: int = 40) -> str:
-    """Shorten `text` to one line of at most `limit` characters, to quote it in a message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe(node: Node) -> str:

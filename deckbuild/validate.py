@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from . import french
 from .errors import Problem
-from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile
+from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile, media_file
 from .schema import (
     DEFAULT_LABELS,
     EMPTY,
@@ -66,7 +66,7 @@ class FileChecker:
                 close = closest(name, by_name)
                 meant.add(close or "")
                 hint = f"; did you mean '{close}'?" if close else f"; expected one of: {', '.join(by_name)}"
-                self.report(key_node, f"{what}: unknown field '{name}'{hint}")
+                self.report(key_node, f"{what}: unknown field '{clip(name)}'{hint}")
                 continue
             field = f"{what}, field '{name}'"
             value = key.type.check(value_node, field, self)
@@ -208,8 +208,11 @@ def media_exist(draft: Draft) -> Iterator[Broken]:
         try:
             if not path.is_relative_to(media_dir):
                 raise Invalid(f"a path inside {source_dir.name}/{MEDIA_DIR}/", f"'{value}', which leaves it")
+            if ".." in PurePosixPath(value).parts:  # old/../x.jpg: only there if old/ is
+                raise Invalid(f"a path inside {source_dir.name}/{MEDIA_DIR}/ that does not go up", f"'{value}'",
+                              "write the path without '..'")
             key.type.check_kind(value, path)
-            if not path.is_file():
+            if media_file(source_dir, value) is None:
                 raise Invalid(f"a file at {source_dir.name}/{MEDIA_DIR}/{value}", "none",
                               "check the name, or add the file")
         except Invalid as problem:
