@@ -42,6 +42,9 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
     labels = manifest.labels
     lines = [manifest.description, f"{labels['version']} {manifest.version}", labels["updates"]]
     description = "<br>".join(html.escape(line) for line in lines if line)  # Anki shows it as HTML
+    if manifest.updates_url:
+        address = html.escape(manifest.updates_url)
+        description += f"<br><a href=\"{address}\">{address}</a>"
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
     deck.add_model(model)
     media = sorted({name: file for stamped in notes for name, file in stamped.note.media}.items())

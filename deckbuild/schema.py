@@ -300,6 +300,9 @@ MANIFEST_KEYS = Keys((
     Key("labels", Labels(LABEL_KEYS), "Card labels in the learner's language, overriding the defaults."),
     Key("audio", Flag(), "`true`: record terms and examples with espeak-ng at build time, not Anki's voices.",
         default=False),
+    Key("updates_url", Text(max_length=500, pattern=r"https?://[^\s<>\"']+",
+                            expected="a web address such as https://example.org/deck/releases"),
+        "Where new versions are published; shown as a link in the deck's description."),
 ))
 
 FILE_KEYS = Keys((
@@ -342,6 +345,7 @@ class Manifest:
     slug: str = ""
     note_type: str = ""
     audio: bool = False
+    updates_url: str = ""
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 import wave
 from pathlib import Path
 
@@ -119,3 +120,17 @@ def test_recordings_deleted_from_the_cache_are_made_again(cli, project):
     result = cli("build", "--audio")
     assert result.exit_code == 0, result.output
     assert any((project / ".cache" / "speech").iterdir())
+
+
+def test_a_file_name_saved_in_nfd_is_found_under_the_name_typed(cli, project, collection):
+    """macOS writes file names decomposed (é as e + ◌́); a person types them composed."""
+    media = project / "source" / "media"
+    media.mkdir()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(media / unicodedata.normalize("NFD", "café-crème.png"))
+    edit("source/hangzhou.yaml", "  - term: coqueluche\n", "  - term: coqueluche\n    image: café-crème.png\n")
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    collection.import_package(PACKAGE)
+    image_name = collection.note("coqueluche")["Image"].split('"')[1]
+    stored = Path(collection.col.media.dir()) / image_name
+    assert stored.read_bytes() == next(media.iterdir()).read_bytes()

@@ -285,3 +285,13 @@ def test_release_check_refuses_uncommitted_changes_and_a_tag_of_another_commit(c
     result = cli("release-check", "--tag", "v1.0.0")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the tag v1.0.0 does not point at the commit being checked (HEAD)")
+
+
+def test_the_deck_links_to_where_updates_are_published(cli, project, collection):
+    with open("source/deck.yaml", "a", encoding="utf-8") as file:
+        file.write("updates_url: https://example.org/lexique/releases\n")
+    assert cli("build").exit_code == 0
+    collection.import_package(project / "dist" / "lexique-1.0.0.apkg")
+    description = collection.col.decks.by_name("法語詞彙 Lexique")["desc"]
+    assert description.endswith('<br><a href="https://example.org/lexique/releases">'
+                                'https://example.org/lexique/releases</a>')
