@@ -42,11 +42,31 @@ def definite_article(term: str, gender: str, plural: bool = False, aspirated_h: 
 
 
 def indefinite_article(term: str, gender: str, plural: bool = False) -> str:
-    """Return the term with its indefinite article, which shows the gender: un anonymat, une élève."""
+    """Return the term with its indefinite article, which shows the gender: un anonymat, un élève / une élève.
+
+    A noun of both genders is written out twice, as textbooks in Taiwan do, not as « un·e élève ».
+    """
     if plural:
         return f"des {term}"
-    article = {"m": "un", "f": "une", "mf": "un·e"}[gender]
+    if gender == "mf":
+        return f"un {term} / une {term}"
+    article = {"m": "un", "f": "une"}[gender]
     return f"{article} {term}"
+
+
+def spoken(term: str, pos: str, gender: str, plural: bool = False, aspirated_h: bool | None = None) -> str:
+    """Return what a voice should say for a term: a noun with its article, a pattern without its markers.
+
+    « la coqueluche », « l’anonymat », « le collègue, la collègue »; « faire + infinitif » says « faire ».
+    """
+    if pos != "noun":
+        return " ".join(_PATTERN_MARKER.sub(" ", term).split()) or term
+    if gender == "mf" and not plural and not takes_elision(term, aspirated_h):
+        return f"le {term}, la {term}"
+    return definite_article(term, gender, plural, aspirated_h)
+
+
+_PATTERN_MARKER = re.compile(r"\+\s*(?:infinitif|inf\.?|nom|adj\.?|qqch\.?|qqn\.?)|\b(?:qqch|qqn|qch|qn)\b\.?|\+")
 
 
 def find_in_example(example: str, words: str) -> tuple[int, int] | None:

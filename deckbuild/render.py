@@ -19,6 +19,7 @@ from .errors import BuildError, Problem, SourceError, display_path
 from .load import media_file
 from .schema import GENDERS, PARTS_OF_SPEECH, Entry, Manifest
 from .speech import Speaker
+from .typeset import full_width, tie_articles
 
 FIELDS = (
     "Term",  # first: Anki sorts and checks duplicates by it
@@ -37,6 +38,10 @@ FIELDS = (
     "Audio",
     "ExampleAudio",
     "Source",
+    # Since 2.0.0 (new fields go last, so that "Merge note types" keeps every old field in its place):
+    "IPA",  # the term's pronunciation, without the slashes the templates put around it
+    "Forms",  # its inflected forms, as a line of HTML
+    "Say",  # what the voice says for the term: a noun with its article, a pattern without its markers
 )
 CARD_TYPES = ("Recognition", "Production", "Gender", "Context")
 _SPECIAL_FIELDS = {"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"}
@@ -89,7 +94,7 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     problems = [problem for path, text in texts.items() for problem in _unknown_fields(path, text)]
     if problems:
         raise SourceError(problems)
-    values = {name: shown_as_typed(label) for name, label in manifest.labels.items()}  # labels are text
+    values = {name: shown_as_typed(full_width(label)) for name, label in manifest.labels.items()}  # labels are text
     values.update({path.stem.lstrip("_"): _fill(path, texts[path], manifest.labels) for path in partials})
     templates = tuple((name, _fill(front, texts[front], values), _fill(back, texts[back], values))
                       for name, (front, back) in sides.items())
@@ -104,30 +109,35 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
     match = french.find_in_example(entry.example, entry.form or entry.term) if entry.example else None
     media = {kind: _media_name(kind, getattr(entry, kind), source_dir)
              for kind in ("image", "audio") if getattr(entry, kind)}
+    say = entry.say or french.spoken(entry.term, entry.pos, entry.gender, plural, entry.aspirated_h)
     if speaker is not None:
         if not entry.audio:  # a recording made by a person beats a synthetic voice
-            media["audio"] = speaker.say(entry.term)
+            media["audio"] = speaker.say(say)
         if entry.example:
             media["example_audio"] = speaker.say(entry.example)
     values = {
         "Term": shown_as_typed(entry.term),
-        "Definite": shown_as_typed(french.definite_article(entry.term, entry.gender, plural, entry.aspirated_h))
+        "Definite": shown_as_typed(tie_articles(french.definite_article(entry.term, entry.gender, plural,
+                                                                        entry.aspirated_h)))
         if entry.is_noun else "",
-        "Indefinite": shown_as_typed(french.indefinite_article(entry.term, entry.gender, plural))
+        "Indefinite": shown_as_typed(tie_articles(french.indefinite_article(entry.term, entry.gender, plural)))
         if entry.is_noun else "",
         "Gender": entry.gender,
         "GenderLabel": _gender_label(entry, labels),
         "PartOfSpeech": PARTS_OF_SPEECH[entry.pos],
-        "Gloss": markup(entry.gloss),
-        "Etymology": markup(entry.etymology),
+        "Gloss": markup(full_width(entry.gloss)),
+        "Etymology": markup(full_width(entry.etymology)),
         "Example": _example(entry.example, match, '<span class="highlight">{}</span>'),
         "ExampleBlank": _example(entry.example, match, '<span class="blank">［…］</span>') if match else "",
-        "ExampleGloss": markup(entry.example_gloss),
-        "Notes": markup(entry.notes),
+        "ExampleGloss": markup(full_width(entry.example_gloss)),
+        "Notes": markup(full_width(entry.notes)),
         "Image": f'<img src="{html.escape(media["image"][0])}" alt="">' if "image" in media else "",
         "Audio": f"[sound:{media['audio'][0]}]" if "audio" in media else "",
         "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
         "Source": shown_as_typed(entry.source),
+        "IPA": shown_as_typed(entry.ipa),
+        "Forms": "",
+        "Say": shown_as_typed(say),
     }
     fields = tuple(values[name] for name in FIELDS)
     return Note(guid, fields, entry.tags, content_hash(fields, entry.tags),
@@ -162,8 +172,9 @@ def _gender_label(entry: Entry, labels) -> str:
     if not entry.is_noun:
         return ""
     word = {"m": labels["masculine"], "f": labels["feminine"], "mf": labels["both_genders"]}[entry.gender]
-    label = f"{word} {GENDERS[entry.gender]}"
-    return f"{label} {labels['plural']}" if entry.number == "plural" else label
+    if entry.number == "plural":  # les fiançailles: 陰性複數 f. pl.
+        return f"{word}{labels['plural']} {GENDERS[entry.gender]} pl."
+    return f"{word} {GENDERS[entry.gender]}"
 
 
 def _media_name(kind: str, value: str, source_dir: Path) -> tuple[str, Path]:

@@ -2,25 +2,33 @@
 
 `deck.yaml` is described by MANIFEST_KEYS, every other source file by FILE_KEYS, each item
 of its `entries:` list by ENTRY_KEYS (which `Entry` is made from), `labels:` by LABEL_KEYS.
-Each key's type checks its own values, as mkdocs' config options do; validate.py walks the
-files and ties fields together. The tests check the README's source-format table against these.
+Each key's type (keys.py) checks its own values, as mkdocs' config options do; validate.py
+walks the files and ties fields together. The tests check the README's source-format table against these.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
 from collections import namedtuple
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
-from .errors import clip
 from .formats import SEMVER_PATTERN, Version, identity
-from .load import Mapping, Node, Scalar, Sequence
+from .keys import (  # noqa: F401  (ANKI_ID_MAX, TAG_PATTERN: part of the schema, declared with the key types)
+    ANKI_ID_MAX,
+    TAG_PATTERN,
+    AnkiId,
+    Choice,
+    Entries,
+    Flag,
+    Key,
+    Keys,
+    Labels,
+    LabelText,
+    MediaPath,
+    Tags,
+    Text,
+)
 
 # Abbreviations printed on the cards, as French dictionaries (and the seed) write them.
 PARTS_OF_SPEECH = MappingProxyType({
@@ -42,18 +50,12 @@ DEFAULT_LABELS = MappingProxyType({
     "example": "例句",
     "notes": "附註",
     "source": "出處",
-    "gender_question": "陽性還是陰性?",
-    "production_question": "法語怎麼說?",
+    "gender_question": "陽性還是陰性？",
+    "production_question": "法語怎麼說？",
     "context_question": "填入空格",
     "version": "版本",
-    "updates": "新版本發布在本牌組的發布頁面;下載後直接匯入,已有的卡片與複習紀錄都會保留。",
+    "updates": "新版本發布在本牌組的發布頁面；下載後直接匯入，已有的卡片與複習紀錄都會保留。",
 })
-
-ANKI_ID_MAX = 2**63 - 1
-TAG_PATTERN = r"[^\s\"\x00-\x1f\x7f-\x9f]+"
-
-_TAG = re.compile(TAG_PATTERN)
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line break; \x1f would split a note
 
 
 class Location(NamedTuple):
@@ -66,223 +68,6 @@ class Location(NamedTuple):
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
 
-
-class Invalid(ValueError):
-    """A value a key type refuses: what was expected, what was found, and how to fix it."""
-
-    def __init__(self, expected: str, found: str, hint: str = ""):
-        super().__init__(f"expected {expected}, found {found}" + (f"; {hint}" if hint else ""))
-
-
-class Checker(Protocol):
-    """The checker of one file (validate.py), which key types report to and walk mappings with."""
-
-    def report(self, node: Node, message: str) -> None: ...
-
-    def mapping(self, node: Node, keys: Keys, what: str) -> tuple[dict[str, object], dict[str, Node]] | None: ...
-
-
-EMPTY = object()  # what a blank scalar comes to: the mapping decides whether its key may be left blank
-
-
-class KeyType:
-    """How the value of a key is written; each subclass checks its own."""
-
-    expected = "text"  # a good value, as messages name it
-    default: object = ""  # the value when the key is not written
-
-    def check(self, node: Node, what: str, checker: Checker) -> object:
-        """Return the value at `node`; report to `checker` and return None when it is wrong."""
-        raise NotImplementedError
-
-
-class ScalarType(KeyType):
-    """A value written as one piece of text, NFC-normalised and stripped, then converted."""
-
-    def check(self, node: Node, what: str, checker: Checker) -> object:
-        """Return the value at `node`, or EMPTY; report to `checker` and return None when it is wrong."""
-        if not isinstance(node, Scalar):
-            checker.report(node, f"{what}: expected {self.expected}, found {describe(node)}")
-            return None
-        text = "" if node.is_null else unicodedata.normalize("NFC", node.value).strip()
-        if not text:
-            return EMPTY
-        try:
-            if control := _CONTROL.search(text):
-                raise Invalid("text", f"the control character U+{ord(control.group()):04X} in it "
-                                      "(an invisible character, often pasted by accident)", "remove it")
-            return self.convert(text, node)
-        except Invalid as problem:
-            checker.report(node, f"{what}: {problem}")
-            return None
-
-    def convert(self, text: str, node: Scalar) -> object:
-        """Return the value `text` stands for; raise Invalid when it breaks the rule."""
-        return text
-
-
-class Text(ScalarType):
-    """Text of at most `max_length` characters, matching `pattern` when one is given."""
-
-    def __init__(self, max_length: int = 200, pattern: str = "", expected: str = ""):
-        self.max_length = max_length
-        self.pattern = re.compile(pattern) if pattern else None
-        self.expected = expected or (f"text matching {pattern}" if pattern else "text")
-
-    def convert(self, text: str, node: Scalar) -> str:
-        if len(text) > self.max_length:
-            raise Invalid(f"at most {self.max_length} characters", str(len(text)),
-                          "shorten it or move detail to notes")
-        if self.pattern is not None and not self.pattern.fullmatch(text):
-            raise Invalid(self.expected, f"'{clip(text)}'")
-        return text
-
-
-class LabelText(Text):
-    """Text put on a card as it is, so without `{{` or `}}`, which Anki would read as a field."""
-
-    def convert(self, text: str, node: Scalar) -> str:
-        text = super().convert(text, node)
-        if "{{" in text or "}}" in text:
-            raise Invalid("plain text", "'{{' or '}}' in it", "remove the braces")
-        return text
-
-
-class MediaPath(Text):
-    """A path under source/media/ to a file ending in one of `suffixes` (validate.py looks for it)."""
-
-    def __init__(self, suffixes: tuple[str, ...], max_length: int = 200):
-        super().__init__(max_length)
-        self.suffixes = suffixes
-
-    def check_kind(self, value: str, path: Path) -> None:
-        """Raise Invalid unless `path`, the file `value` names, ends in one of the suffixes."""
-        if path.suffix.lower() not in self.suffixes:
-            raise Invalid(f"a file ending in {', '.join(self.suffixes)}", f"'{value}'")
-
-
-class Choice(ScalarType):
-    """One of a fixed list of words."""
-
-    def __init__(self, choices: Iterable[str]):
-        self.choices = tuple(choices)
-        *first, last = self.choices
-        self.expected = f"{', '.join(first)} or {last}" if first else last
-
-    def convert(self, text: str, node: Scalar) -> str:
-        if text not in self.choices:
-            close = closest(text, self.choices)
-            raise Invalid(self.expected, f"'{clip(text)}'", f"did you mean '{close}'?" if close else "")
-        return text
-
-
-class Flag(ScalarType):
-    """`true` or `false`; not written, None: something else decides."""
-
-    expected = "true or false"
-    default = None
-
-    def convert(self, text: str, node: Scalar) -> bool:
-        if text not in ("true", "false"):
-            raise Invalid(self.expected, f"'{clip(text)}'")
-        return text == "true"
-
-
-class AnkiId(ScalarType):
-    """An id Anki keeps a deck or note type by: a whole number from 1 to 2^63-1, not quoted."""
-
-    expected = "a whole number"
-    default = None
-
-    def convert(self, text: str, node: Scalar) -> int:
-        if not node.is_integer or not text.isdigit() or not 0 < int(text) <= ANKI_ID_MAX:
-            raise Invalid("a whole number between 1 and 2^63-1", f"'{clip(text)}'")
-        return int(text)
-
-
-class ListType(KeyType):
-    """A value written as a list, whose items `items` checks."""
-
-    default = ()
-
-    def check(self, node: Node, what: str, checker: Checker) -> object:
-        """Return the checked items of the list at `node`; report to `checker` when it is not a list."""
-        if not isinstance(node, Sequence):
-            checker.report(node, f"{what}: expected {self.expected}, found {describe(node)}")
-            return None
-        return self.items(node.items, what, checker)
-
-    def items(self, items: list[Node], what: str, checker: Checker) -> object:
-        """Return the items, unchecked: validate.py walks them."""
-        return items
-
-
-class Entries(ListType):
-    """The entries of a file, one mapping each, which validate.py checks by ENTRY_KEYS."""
-
-    expected = "a list, one '- ' line per entry"
-
-
-class Tags(ListType):
-    """Anki tags, each without spaces or quotes."""
-
-    expected = "a list such as [tag1, tag2]"
-
-    def items(self, items: list[Node], what: str, checker: Checker) -> tuple[str, ...]:
-        """Return the good tags, NFC-normalised; report each bad one to `checker`."""
-        tags = []
-        for item in items:
-            if not (isinstance(item, Scalar) and _TAG.fullmatch(item.value)):
-                checker.report(item, f"{what}: expected a tag without spaces or quotes, found {describe(item)}")
-            elif "" in item.value.split("::"):  # Anki would rename it on import, so notes would seem changed
-                checker.report(item, f"{what}: expected a tag whose '::' levels each have a name, found "
-                                     f"{describe(item)}; remove the empty level")
-            else:
-                tags.append(unicodedata.normalize("NFC", item.value))
-        return tuple(tags)
-
-
-class Labels(KeyType):
-    """A mapping of card labels, each key of `keys`."""
-
-    default = DEFAULT_LABELS
-
-    def __init__(self, keys: Keys):
-        self.keys = keys
-
-    def check(self, node: Node, what: str, checker: Checker) -> dict[str, str] | None:
-        """Return the labels written at `node`, checked by `checker`; None when it is not a mapping."""
-        checked = checker.mapping(node, self.keys, what)
-        return None if checked is None else checked[0]
-
-
-_UNSET = object()
-
-
-@dataclass(frozen=True, eq=False, slots=True)
-class Key:
-    """One key of a source mapping: its type, whether it must be written, and one line saying what it means."""
-
-    name: str
-    type: KeyType
-    doc: str
-    required: bool = False
-    default: object = field(default=_UNSET)  # by default, the type's
-
-    def __post_init__(self) -> None:
-        if self.default is _UNSET:
-            object.__setattr__(self, "default", self.type.default)
-
-
-class Keys(tuple):
-    """The keys of one kind of mapping, in the order the README lists them, also found by name."""
-
-    def __new__(cls, keys: Iterable[Key]) -> Keys:
-        self = super().__new__(cls, keys)
-        # Looked up for every key of 50,000 entries: made once here, not per mapping.
-        self.by_name = {key.name: key for key in self}
-        self.required = tuple(key for key in self if key.required)
-        return self
 
 
 LABEL_KEYS = Keys(Key(name, LabelText(), f"label for {name}") for name in DEFAULT_LABELS)
@@ -297,7 +82,8 @@ MANIFEST_KEYS = Keys((
     Key("slug", Text(max_length=80, pattern=r"[a-z0-9]+(-[a-z0-9]+)*"),
         "File-name stem of the package (default: from `name`)."),
     Key("note_type", Text(), "Name of the note type in Anki (default: `<name> vocabulary`)."),
-    Key("labels", Labels(LABEL_KEYS), "Card labels in the learner's language, overriding the defaults."),
+    Key("labels", Labels(LABEL_KEYS, DEFAULT_LABELS),
+        "Card labels in the learner's language, overriding the defaults."),
     Key("audio", Flag(), "`true`: record terms and examples with espeak-ng at build time, not Anki's voices.",
         default=False),
     Key("updates_url", Text(max_length=500, pattern=r"https?://[^\s<>\"']+",
@@ -328,6 +114,14 @@ ENTRY_KEYS = Keys((
         "A recording of the term, as a path under `source/media/`; replaces speech synthesis."),
     Key("aspirated_h", Flag(), "`true` or `false`: overrides the shipped list of words with aspirated h."),
     Key("tags", Tags(), "Anki tags for this entry, added to the file's tags."),
+    Key("ipa", Text(max_length=200, pattern=r"[^/\[\]]+", expected="IPA without slashes or brackets, such as "
+                                                                  "kɔkəlyʃ"),
+        "The pronunciation in IPA, without slashes, where the dictionary's is missing or wrong."),
+    Key("say", Text(max_length=200),
+        "What the voice says for the term (default: a noun with its article, a pattern without `+ infinitif`)."),
+    Key("feminine", Text(max_length=120), "The feminine of an adjective, where the dictionary's is missing or wrong."),
+    Key("plural", Text(max_length=120),
+        "The plural of a noun or adjective, where the dictionary's is missing or wrong."),
     Key("id", Text(max_length=160),
         "Pins the note's identity (by default: term and pos); keeps history when either is corrected."),
 ))
@@ -380,18 +174,3 @@ class Entry(_EntryFields):
     @property
     def is_noun(self) -> bool:
         return self.pos == "noun"
-
-
-def describe(node: Node) -> str:
-    """Say what was found at `node`, as a message's `found …` does."""
-    if isinstance(node, Sequence):
-        return "a list"
-    if isinstance(node, Mapping):
-        return "a mapping"
-    return "an empty value" if node.is_null or not node.value.strip() else f"'{clip(node.value)}'"
-
-
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """Return the choice `word` was most likely meant to be, if one is close enough."""
-    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None

@@ -15,24 +15,10 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from . import french
-from .errors import Problem
+from .errors import Problem, clip
+from .keys import EMPTY, Invalid, Keys, MediaPath, closest, describe
 from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile, media_file
-from .schema import (
-    DEFAULT_LABELS,
-    EMPTY,
-    ENTRY_KEYS,
-    FILE_KEYS,
-    MANIFEST_KEYS,
-    Entry,
-    Invalid,
-    Keys,
-    Location,
-    Manifest,
-    MediaPath,
-    clip,
-    closest,
-    describe,
-)
+from .schema import DEFAULT_LABELS, ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, Entry, Location, Manifest
 
 
 class FileChecker:

@@ -7,28 +7,10 @@ from pathlib import Path
 import pytest
 
 from deckbuild.errors import Problem
+from deckbuild.formats import SEMVER_PATTERN
+from deckbuild.keys import EMPTY, AnkiId, Choice, Entries, Flag, Invalid, Labels, LabelText, MediaPath, Tags, Text
 from deckbuild.load import Mapping, Node, Scalar, SourceFile, load_file
-from deckbuild.schema import (
-    DEFAULT_LABELS,
-    EMPTY,
-    ENTRY_KEYS,
-    FILE_KEYS,
-    LABEL_KEYS,
-    MANIFEST_KEYS,
-    SEMVER_PATTERN,
-    AnkiId,
-    Choice,
-    Entries,
-    Entry,
-    Flag,
-    Invalid,
-    Labels,
-    LabelText,
-    Location,
-    MediaPath,
-    Tags,
-    Text,
-)
+from deckbuild.schema import DEFAULT_LABELS, ENTRY_KEYS, FILE_KEYS, LABEL_KEYS, MANIFEST_KEYS, Entry, Location
 from deckbuild.validate import (
     Draft,
     FileChecker,

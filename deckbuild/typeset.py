@@ -1,0 +1,45 @@
+"""Typesetting for readers in Taiwan: Chinese punctuation full-width, French words that do not break apart.
+
+Taiwan's textbooks set Chinese with full-width punctuation (，；：？！（）), while people
+typing on a Latin keyboard, and the seed itself, write half-width marks. A mark that
+touches a Chinese character is written full-width here; one between French words stays
+as it is. An article is tied to its noun with a no-break space, so a line never ends
+on « la ».
+"""
+
+from __future__ import annotations
+
+import re
+
+NO_BREAK_SPACE = "\u00a0"
+
+_HAN = "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_CHINESE = f"[{_HAN}\u3000-\u303f\uff00-\uffef\u2026\u22ef「」『』]"  # Han, and marks already full-width
+_FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+# A half-width mark with the spaces around it, when a Chinese character stands just before or after it.
+_MARK_BESIDE_CHINESE = re.compile(rf"(?<={_CHINESE}) *([,;:?!]) *|(?<![{_HAN}]) *([,;:?!]) *(?={_CHINESE})")
+# Brackets go by pairs: full-width around Chinese, as they are around French: (v.i.) stays.
+_BRACKETS = re.compile(r" *\( *([^()]*?) *\) *")
+_HAS_HAN = re.compile(f"[{_HAN}]")
+
+
+def full_width(text: str) -> str:
+    """Write , ; : ? ! and ( ) full-width, without spaces around them, where they belong to Chinese text."""
+    if not _HAS_HAN.search(text):
+        return text  # French, or empty: nothing to do, and most fields are
+    text = _BRACKETS.sub(_bracket, text)
+    return _MARK_BESIDE_CHINESE.sub(lambda match: _FULL_WIDTH[match.group(1) or match.group(2)], text)
+
+
+def _bracket(match: re.Match) -> str:
+    if _HAS_HAN.search(match.group(1)):
+        return f"（{match.group(1)}）"
+    return match.group(0)  # French in brackets, spaces and all
+
+
+def tie_articles(text: str) -> str:
+    """Tie the article of a term written with one (french.py) to it: a line never ends on « la »."""
+    return _ARTICLE.sub(f"\\1{NO_BREAK_SPACE}", text)
+
+
+_ARTICLE = re.compile(r"(?:^|(?<= / ))(le/la|les|le|la|des|une|un) ")  # as french.py writes them
