@@ -20,7 +20,7 @@ from .load import check_source_dir, load_file
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
 from .package import CardRule, write_package
 from .project import Project
-from .render import Note, NoteType, note_type, render
+from .render import FIELDS, Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
 from .speech import Speaker
 from .stamp import StampedNote, renamed_entries, stamp
@@ -75,6 +75,7 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     task = _FileTask(manifest, source_dir, project.cache_dir / "speech" if use_audio else None)
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
+    warnings = [Problem(*warning) for result in checked for warning in result.warnings]
     identities = [identity for result in checked for identity in result.identities]
     entry_rows = [row for result in checked for row in result.entries]
     notes = [Note._make(row) for result in checked for row in result.notes]
@@ -89,13 +90,22 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     files.prune()
     previous = read_lock(project.lock_path, cache_dir)
     stamped = stamp(previous, manifest, kind, notes, identities)
-    warnings = renamed_entries([note.guid for note in notes], entry_at, previous, stamped.lock)
+    warnings += renamed_entries([note.guid for note in notes], entry_at, previous, stamped.lock)
     warnings += blanked_cards(previous, kind, notes, entry_at)
     if previous.resolution:
         warnings.insert(0, previous.resolution)
     if strict and warnings:
         raise SourceError(warnings)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)
+
+
+def no_context_card(entry: Entry, note: Note) -> list[Problem]:
+    """Warn where an entry has an example that does not contain its term: it gets no Context card."""
+    if not entry.example or note.fields[_EXAMPLE_BLANK]:
+        return []
+    return [Problem(*entry.where, (
+        f"warning: entry '{entry.term}': its example does not contain '{entry.term}', so it gets no Context "
+        "card; add `form:` with the word as the example writes it (épargnée for épargner)"))]
 
 
 def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: Callable[[int], Entry]) -> list[Problem]:
@@ -209,6 +219,7 @@ class _Checked(NamedTuple):
     identities: list[str]
     entries: list[tuple]  # each an Entry's fields, its Location as a tuple
     notes: list[tuple]  # each a Note's fields
+    warnings: list[tuple]  # each a Problem's fields
 
 
 @dataclass(frozen=True)
@@ -224,12 +235,15 @@ class _FileTask:
         source = load_file(path, data, problems)
         entries = validate_reading(source, self.source_dir, problems) if source is not None else []
         if problems:
-            return _Checked([tuple(problem) for problem in problems], [], [], [])
+            return _Checked([tuple(problem) for problem in problems], [], [], [], [])
         speaker = Speaker(self.speech_dir) if self.speech_dir else None
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker)
                  for entry in entries]
+        warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
+                    for warning in no_context_card(entry, note)]
         return _Checked([], [entry.identity for entry in entries],
-                        [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes])
+                        [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
+                        warnings)
 
 
 def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:
@@ -263,6 +277,7 @@ def _media_present(cached: tuple) -> bool:
 
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
 _MEDIA = Note._fields.index("media")
+_EXAMPLE_BLANK = FIELDS.index("ExampleBlank")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")
 
 

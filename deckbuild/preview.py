@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 MODES = {"light": "", "night": " nightMode night_mode"}  # the classes Anki desktop and AnkiDroid set
 _PLAY = re.compile(r"\[anki:play:[aq]:\d+\]")
+# The play button as Anki desktop draws it (aqt's reviewer), so that the deck's CSS styles it here too.
+_BUTTON = ('<a class="replay-button soundLink" href="#" aria-label="▶"><svg class="playImage" viewBox="0 0 64 64">'
+           '<circle cx="32" cy="32" r="29"/><path d="M56.502,32.301l-37.502,20.101l0.329,-40.804l37.173,20.703Z"/>'
+           "</svg></a>")
+_IMAGE = re.compile(r'<img src="([^"/]+)"')
 
 
 def write_preview(result: Build, project: Project) -> Path:
@@ -39,6 +44,8 @@ def write_preview(result: Build, project: Project) -> Path:
     staging.chmod(0o755)  # readable like the rest of dist/, to share or serve
     try:
         notes = _rendered_cards(result)
+        media = {name: file for stamped in result.notes for name, file in stamped.note.media}
+        (staging / "cards").mkdir()
         rows = []
         for position, (term, cards) in enumerate(notes, start=1):
             figures = []
@@ -46,12 +53,13 @@ def write_preview(result: Build, project: Project) -> Path:
                 for mode, classes in MODES.items():
                     for side, content in (("question", question), ("answer", answer)):
                         name = f"{position:03d}-{card_type.lower()}-{side}-{mode}.html"
-                        (staging / "cards").mkdir(exist_ok=True)
+                        for picture in _IMAGE.findall(content):  # beside the page, as in Anki's media folder
+                            if picture in media and not (staging / "cards" / picture).exists():
+                                shutil.copyfile(media[picture], staging / "cards" / picture)
                         (staging / "cards" / name).write_text(page["card"].substitute(
                             title=html.escape(f"{term} · {card_type} · {side} · {mode}"),
                             body_class=f"card card{card_ord + 1}{classes}",
-                            content=_PLAY.sub('<span class="replay-button" role="img" aria-label="▶">▶</span>',
-                                              content),
+                            content=_PLAY.sub(_BUTTON, content),
                         ), encoding="utf-8")
                         figures.append(page["_figure"].substitute(
                             caption=html.escape(f"{card_type} · {side} · {mode}"), src=f"../cards/{name}"))
