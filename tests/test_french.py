@@ -26,8 +26,8 @@ from deckbuild.french import definite_article, find_in_example, indefinite_artic
     ("hôpital", "m", "l’hôpital", "un hôpital"),
     ("héroïne", "f", "l’héroïne", "une héroïne"),
     # both genders: the indefinite article still shows both
-    ("élève", "mf", "l’élève", "un·e élève"),
-    ("collègue", "mf", "le/la collègue", "un·e collègue"),
+    ("élève", "mf", "l’élève", "un élève / une élève"),
+    ("collègue", "mf", "le/la collègue", "un collègue / une collègue"),
     # y before a vowel is a consonant
     ("yaourt", "m", "le yaourt", "un yaourt"),
     # several words: the first decides

@@ -47,12 +47,12 @@ def merged(cli, project, monkeypatch):
     git("commit", "-qm", "base")
     gloss = first_gloss()
     git("checkout", "-qb", "other")
-    replace_in(READING, gloss, gloss + "(二)")
+    replace_in(READING, gloss, gloss + "【二】")
     CSS.write_text(CSS.read_text(encoding="utf-8") + "\n.other { color: red; }\n", encoding="utf-8")
     assert build_at(cli, monkeypatch, EPOCH + 200).exit_code == 0
     git("commit", "-qam", "other")
     git("checkout", "-q", "main")
-    replace_in(READING, gloss, gloss + "(一)")
+    replace_in(READING, gloss, gloss + "【一】")
     CSS.write_text(CSS.read_text(encoding="utf-8") + "\n.main { color: blue; }\n", encoding="utf-8")
     assert build_at(cli, monkeypatch, EPOCH + 100).exit_code == 0
     git("commit", "-qam", "main")
@@ -60,7 +60,7 @@ def merged(cli, project, monkeypatch):
     assert "<<<<<<< " in LOCK.read_text(encoding="utf-8"), "the lock conflicts, as the test means it to"
     # The person merging resolves the sources, keeping both changes; nobody resolves the lock by hand.
     git("checkout", "--ours", str(READING))
-    replace_in(READING, gloss + "(一)", gloss + "(一)(二)")
+    replace_in(READING, gloss + "【一】", gloss + "【一】【二】")
     text = CSS.read_text(encoding="utf-8")
     CSS.write_text("".join(line for line in text.splitlines(keepends=True)
                            if not line.startswith(("<<<<<<< ", "=======", ">>>>>>> "))), encoding="utf-8")
@@ -75,8 +75,8 @@ def test_a_conflicted_lock_is_resolved_and_the_merged_note_is_newer_than_both_si
     text = LOCK.read_text(encoding="utf-8")
     assert "<<<<<<<" not in text and "=======" not in text and ">>>>>>>" not in text
     lock = read_lock(LOCK)
-    merged_note = next(stamp for stamp in lock.notes.values() if "(一)" in stamp.fields[6])
-    assert "(二)" in merged_note.fields[6], "the merged source's content"
+    merged_note = next(stamp for stamp in lock.notes.values() if "【一】" in stamp.fields[6])
+    assert "【二】" in merged_note.fields[6], "the merged source's content"
     assert merged_note.modified > EPOCH + 200, "newer than both sides, so either side's learners get it"
     assert lock.note_type.modified > EPOCH + 200
     assert sum(stamp.modified == EPOCH for stamp in lock.notes.values()) == len(lock.notes) - 1, "the rest kept"

@@ -58,7 +58,7 @@ def test_pictures_and_recordings_are_packaged_shown_and_played(cli, with_media, 
     assert term_sound == SoundOrVideoTag(filename=sound_name), "the recording replaces text-to-speech"
     assert isinstance(example_sound, TTSTag) and example_sound.lang == "fr_FR"
     other = collection.cards_of("gratin")["Recognition"].answer_av_tags()
-    assert isinstance(other[0], TTSTag) and other[0].field_text == "gratin"
+    assert isinstance(other[0], TTSTag) and other[0].field_text == "le gratin", "a noun is said with its article"
 
 
 def test_a_changed_picture_arrives_under_a_new_name(cli, with_media, collection):

@@ -99,7 +99,7 @@ def test_a_simulated_release_of_two_versions(cli, repo):
     assert notes == (
         "## 1.1.0\n\nSince 1.0.0: 1 added, 1 changed.\n\n"
         "### Added\n\n- **garder** (v.t.): 保持\n\n"
-        "### Changed\n\n- **blanchiment** (n. 陽性 m.)\n  - Gloss: 洗錢 → 洗錢(金融)\n")
+        "### Changed\n\n- **blanchiment** (n. 陽性 m.)\n  - Gloss: 洗錢 → 洗錢（金融）\n")
     changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert changelog.startswith("# Changelog\n\n## 1.1.0\n") and "## 1.0.0\n\nFirst release" in changelog
 

@@ -46,7 +46,7 @@ def test_an_edited_entry_updates_its_note_in_place_and_keeps_its_history(cli, le
 
     assert [note.fields[0] for note in log.updated] == ["coqueluche"]
     assert (len(log.new), len(log.duplicate), len(log.conflicting)) == (0, 21, 0)
-    assert learner.note("coqueluche")["Gloss"] == "受愛戴的人,紅人,寵兒(口語)"
+    assert learner.note("coqueluche")["Gloss"] == "受愛戴的人，紅人，寵兒（口語）"  # typeset full-width
     assert learner.note("coqueluche").id == note_id
     assert scheduling(learner) == before, "cards, decks and scheduling are kept; nothing is added"
     assert learner.revlog_count() == 12
@@ -54,7 +54,7 @@ def test_an_edited_entry_updates_its_note_in_place_and_keeps_its_history(cli, le
 
 @pytest.mark.parametrize(("old", "new", "term", "field", "arrived"), [
     ("etymology: 源自動詞 *ralentir*。", "etymology: 源自動詞 *ralentir*(使變慢)。",
-     "ralentissement", "Etymology", "源自動詞 <i>ralentir</i>(使變慢)。"),
+     "ralentissement", "Etymology", "源自動詞 <i>ralentir</i>（使變慢）。"),
     ("example: Le gratin de la tech chinoise", "example: Le gratin de la tech française",
      "gratin", "Example", 'Le <span class="highlight">gratin</span> de la tech française'),
     ("notes: 在醫學上,指百日咳。", "notes: 醫學上指百日咳。", "coqueluche", "Notes", "醫學上指百日咳。"),
@@ -231,6 +231,8 @@ def test_a_corrected_term_warns_and_an_id_keeps_the_note(cli, learner):
     result = cli("build")
     assert result.exit_code == 0
     assert result.stderr == (
+        "source/hangzhou.yaml:76:5: warning: entry 'blanchîment': its example does not contain 'blanchîment', so "
+        "it gets no Context card; add `form:` with the word as the example writes it (épargnée for épargner)\n"
         "source/hangzhou.yaml:76:5: warning: entry 'blanchîment' is new, and 'blanchiment|noun' left the "
         "source in the same change; if it is the same word corrected, add `id: \"blanchiment|noun\"` to it "
         "to keep learners' review history\n")
@@ -239,6 +241,8 @@ def test_a_corrected_term_warns_and_an_id_keeps_the_note(cli, learner):
     result = cli("build")
     assert result.exit_code == 0
     assert result.stderr == (  # the example still says "blanchiment": a studied Context card would go blank
+        "source/hangzhou.yaml:76:5: warning: entry 'blanchîment': its example does not contain 'blanchîment', so "
+        "it gets no Context card; add `form:` with the word as the example writes it (épargnée for épargner)\n"
         "source/hangzhou.yaml:76:5: warning: entry 'blanchîment' no longer makes its Context card, which learners "
         "of 1.0.0 have: theirs would go blank (a Context card needs an example that contains the term or its "
         "`form`); put back what it needs, or tell learners to run Tools > Empty Cards\n")
@@ -302,10 +306,10 @@ def test_a_changed_note_replaces_the_learners_edits_made_before_the_build(cli, l
     note = learner.note("coqueluche")
     if built_after_the_edit:
         assert [n.fields[0] for n in log.updated] == ["coqueluche"]
-        assert note["Notes"] == "在醫學上,指百日咳。" and "mine" not in note.tags
+        assert note["Notes"] == "在醫學上，指百日咳。" and "mine" not in note.tags
     else:  # edited after the build: the learner's version stays
         assert not log.updated and note.mod == edited_at
-        assert note["Notes"] == "my own mnemonic" and note["Gloss"] == "受愛戴的人,紅人,寵兒"
+        assert note["Notes"] == "my own mnemonic" and note["Gloss"] == "受愛戴的人，紅人，寵兒"
 
 
 def test_renaming_the_deck_makes_a_new_empty_deck_beside_the_old_one(cli, learner):
@@ -341,6 +345,7 @@ def test_strict_turns_the_rename_warning_into_a_failure(cli, learner):
     before = sha256(PACKAGE)
     result = cli("build", "--strict")
     assert result.exit_code == 1
-    assert result.stderr.endswith("keep learners' review history\n1 problem in the source; nothing was written.\n")
+    assert "keep learners' review history\n" in result.stderr
+    assert result.stderr.endswith("\n2 problems in the source; nothing was written.\n")
     assert sha256(PACKAGE) == before
     assert cli("validate", "--strict").exit_code == 1

@@ -150,7 +150,7 @@ def test_entries_are_a_list_left_to_the_walk():
 
 
 def test_labels_are_a_mapping_of_the_label_keys():
-    labels = Labels(LABEL_KEYS)
+    labels = Labels(LABEL_KEYS, DEFAULT_LABELS)
     assert check(labels, "{masculine: 陽, plural: 複}") == ({"masculine": "陽", "plural": "複"}, [])
     assert check(labels, "{masculin: 陽}") == ({}, [f"{WHAT}: unknown field 'masculin'; did you mean 'masculine'?"])
     assert check(labels, "{version: [1]}") == ({}, [f"{WHAT}, field 'version': expected text, found a list"])
@@ -165,12 +165,13 @@ def test_keys_take_their_default_from_their_type_unless_given():
     assert [key.name for key in FILE_KEYS.required] == ["entries"]
 
 
-def test_entry_is_made_from_the_entry_keys_with_the_fields_it_always_had():
+def test_entry_is_made_from_the_entry_keys_in_a_fixed_order():
     assert Entry._fields == ("term", "pos", "gloss", "gender", "number", "etymology", "example", "example_gloss",
-                             "form", "notes", "image", "audio", "aspirated_h", "tags", "id", "source", "where")
+                             "form", "notes", "image", "audio", "aspirated_h", "tags", "ipa", "say", "feminine",
+                             "plural", "id", "source", "where")
     assert {key.name for key in ENTRY_KEYS} == set(Entry._fields) - {"source", "where"}
     entry = Entry("coqueluche", "noun", "紅人")
-    assert entry[3:] == ("", "", "", "", "", "", "", "", "", None, (), "", "", Location("", 0, 0))
+    assert entry[3:] == ("", "", "", "", "", "", "", "", "", None, (), "", "", "", "", "", "", Location("", 0, 0))
     assert (entry.identity, entry.is_noun) == ("coqueluche|noun", True)
     assert entry._replace(id="pinned").identity == "pinned"
     assert type(Entry._make(tuple(entry))) is Entry
@@ -189,7 +190,7 @@ def test_a_mapping_reports_missing_blank_and_unknown_fields():
     assert [problem.message for problem in problems] == [
         "entry 1, field 'term': expected text, found an empty value",
         "entry 1: unknown field 'colour'; expected one of: term, pos, gender, number, gloss, etymology, example, "
-        "example_gloss, form, notes, image, audio, aspirated_h, tags, id",
+        "example_gloss, form, notes, image, audio, aspirated_h, tags, ipa, say, feminine, plural, id",
         "entry 1: missing field 'gloss' (the meaning, in the learner's language)"]
 
 
