@@ -42,12 +42,13 @@ publish:
 	gh release create "$(TAG)" dist/release/*.apkg dist/release/*.sha256 \
 		--title "$(TAG)" --notes-file dist/release/notes.md --verify-tag
 
-# Chromium (or the Google Chrome of GitHub's runners), CJK fonts and espeak-ng: the tests that
-# need them are skipped without them. Debian's package names; run as root or with sudo.
+# Chromium (or the Google Chrome of GitHub's runners) and CJK fonts: the tests that need them are
+# skipped without them. Debian's package names; run as root or with sudo. (espeak-ng comes from
+# PyPI: the espeakng-loader wheel holds the library and its data.)
 system-packages:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		fonts-noto-cjk espeak-ng \
+		fonts-noto-cjk \
 		$(if $(shell command -v chromium || command -v google-chrome),,chromium)
 
 clean:
