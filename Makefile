@@ -42,12 +42,13 @@ publish:
 	gh release create "$(TAG)" dist/release/*.apkg dist/release/*.sha256 \
 		--title "$(TAG)" --notes-file dist/release/notes.md --verify-tag
 
-# Chromium (or the Google Chrome of GitHub's runners), CJK fonts and espeak-ng: the tests that
-# need them are skipped without them. Debian's package names; run as root or with sudo.
+# Chromium (or the Google Chrome of GitHub's runners) and CJK fonts: the tests that need them are
+# skipped without them. Debian's package names; run as root or with sudo. (espeak-ng comes from
+# PyPI: the espeakng-loader wheel holds the library and its data.)
 system-packages:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		fonts-noto-cjk espeak-ng \
+		fonts-noto-cjk \
 		$(if $(shell command -v chromium || command -v google-chrome),,chromium)
 
 clean:
@@ -58,14 +59,20 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # The package itself is installed editable, for the `deckbuild` command; its dependencies are the pinned ones.
-$(VENV)/.runtime: requirements.txt pyproject.toml | $(VENV)/bin/python
+# requirements-data.txt goes in without its packages' own dependencies, which only their command-line
+# tools need. Then the French data index is built, once for the environment (.venv/share/deckbuild/).
+$(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -r requirements-data.txt
 	$(PIP) --no-deps -e .
+	$(BIN)/python -m deckbuild.french_data
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -r requirements-data.txt
 	$(PIP) --no-deps -e .
+	$(BIN)/python -m deckbuild.french_data
 	touch $@ $(VENV)/.runtime
 
 # Speed and memory against bare genanki, in one run: `make bench` (N=50000 entries) or `make bench N=5000`.

@@ -4,39 +4,34 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
+from . import espeak
 from .atomic import replacing
 from .errors import BuildError, display_path
 
-VOICE = "fr-fr"
-
 
 class Speaker:
-    """Turn French text into a WAV file, once: files are kept in a cache keyed by the text."""
+    """Turn French text into a WAV file, once: files are kept in a cache keyed by the text and espeak-ng's version."""
 
     def __init__(self, cache_dir: Path):
-        self.program = shutil.which("espeak-ng")
-        if self.program is None:
-            raise BuildError(
-                "--audio needs espeak-ng, which is not installed: `apt-get install espeak-ng` on Debian "
-                "or Ubuntu, `brew install espeak-ng` on macOS; or build without --audio, and Anki reads "
-                "the cards with its own voices")
+        try:
+            self.version = espeak.VERSION  # another version speaks differently: its clips are other files
+        except espeak.EspeakError as error:
+            raise BuildError(f"--audio needs espeak-ng: {error}; or build without --audio, and Anki reads "
+                             "the cards with its own voices") from error
         self.cache_dir = cache_dir
 
     def say(self, text: str) -> tuple[str, Path]:
         """Return the package name and the file of `text` spoken; the name changes with the sound."""
         spoken = re.sub(r"\*+", "", text)
-        key = hashlib.sha256(f"{VOICE}\0{spoken}".encode()).hexdigest()[:24]
+        key = hashlib.sha256(f"{self.version}\0{espeak.VOICE.decode()}\0{spoken}".encode()).hexdigest()[:24]
         path = self.cache_dir / f"{key}.wav"
         if not path.exists():
             try:
                 with replacing(path) as partial:
-                    subprocess.run([self.program, "-v", VOICE, "-w", str(partial), "--", spoken],
-                                   check=True, capture_output=True, timeout=60)
-            except subprocess.SubprocessError as error:
+                    espeak.record(spoken, partial)
+            except espeak.EspeakError as error:
                 raise BuildError(f"espeak-ng failed on '{spoken[:40]}': {error}") from error
             except OSError as error:
                 raise BuildError(f"cannot record '{spoken[:40]}' into {display_path(self.cache_dir)}: "

@@ -1,7 +1,8 @@
-"""Pictures and sound: recorded files from source/media/, and `build --audio` with espeak-ng."""
+"""Pictures and sound: recorded files from source/media/, and `build --audio` with espeak-ng (the wheel's library)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import unicodedata
 import wave
@@ -12,12 +13,11 @@ import pytest
 from anki.sound import SoundOrVideoTag, TTSTag
 from PIL import Image
 
+from deckbuild import espeak
 from deckbuild.lockfile import read_lock
 from deckbuild.render import FIELDS
+from deckbuild.speech import Speaker
 from tests.helpers import PACKAGE, edit
-
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                                  reason="espeak-ng is not installed (apt-get install espeak-ng); .ci/run installs it")
 
 
 def make_media(project: Path, colour=(200, 30, 80)) -> None:
@@ -77,7 +77,6 @@ def test_a_changed_picture_arrives_under_a_new_name(cli, with_media, collection)
     assert shown == (20, 160, 90)
 
 
-@needs_espeak
 def test_build_audio_records_every_term_and_example_with_espeak(cli, with_media, collection):
     result = cli("build", "--audio")
     assert result.exit_code == 0, result.output
@@ -92,7 +91,6 @@ def test_build_audio_records_every_term_and_example_with_espeak(cli, with_media,
     assert collection.note("virer")["ExampleAudio"] == "", "no example, nothing to read"
 
 
-@needs_espeak
 def test_audio_can_be_the_decks_setting(cli, project):
     edit("source/deck.yaml", "slug: lexique\n", "slug: lexique\naudio: true\n")
     assert cli("build").exit_code == 0
@@ -102,17 +100,42 @@ def test_audio_can_be_the_decks_setting(cli, project):
 
 
 def test_build_audio_without_espeak_says_how_to_get_it(cli, monkeypatch, project):
-    monkeypatch.setenv("PATH", str(project / "no-programs-here"))
+    def missing():
+        raise espeak.EspeakError("the Python package espeakng-loader is not installed; `make build` installs it "
+                                 "(pip install -r requirements.txt)")
+
+    monkeypatch.setattr(espeak, "version", missing)
     result = cli("build", "--audio")
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: --audio needs espeak-ng, which is not installed: `apt-get install espeak-ng` on Debian or "
-        "Ubuntu, `brew install espeak-ng` on macOS; or build without --audio, and Anki reads the cards with "
+        "error: --audio needs espeak-ng: the Python package espeakng-loader is not installed; `make build` "
+        "installs it (pip install -r requirements.txt); or build without --audio, and Anki reads the cards with "
         "its own voices\n")
     assert not (project / "dist" / "lexique-1.0.0.apkg").exists()
 
 
-@needs_espeak
+def test_a_recording_that_fails_stops_the_build_and_says_which_text(cli, monkeypatch, project):
+    def fails(text, path):
+        raise espeak.EspeakError("espeak_Synth failed (error 1)")
+
+    monkeypatch.setattr(espeak, "record", fails)
+    result = cli("build", "--audio")
+    assert result.exit_code == 1
+    assert re.fullmatch(r"error: espeak-ng failed on '[^']+': espeak_Synth failed \(error 1\)\n", result.stderr)
+    assert not (project / "dist" / "lexique-1.0.0.apkg").exists()
+    assert not any((project / ".cache" / "speech").glob("*.wav"))
+
+
+def test_recordings_are_kept_under_the_espeak_version_and_named_by_their_sound(tmp_path, monkeypatch):
+    name, path = Speaker(tmp_path).say("le *gratin*")
+    monkeypatch.setattr(espeak, "version", lambda: "0.0-other")
+    other_name, other_path = Speaker(tmp_path).say("le gratin")
+    assert other_path != path, "another espeak-ng version records again"
+    assert other_name == name, "the same sound has the same name in the package"
+    with wave.open(str(path)) as clip:
+        assert (clip.getnchannels(), clip.getsampwidth(), clip.getframerate()) == (1, 2, 22050)
+
+
 def test_recordings_deleted_from_the_cache_are_made_again(cli, project):
     assert cli("build", "--audio").exit_code == 0
     shutil.rmtree(project / ".cache" / "speech")
