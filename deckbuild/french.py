@@ -54,6 +54,12 @@ def indefinite_article(term: str, gender: str, plural: bool = False) -> str:
     return f"{article} {term}"
 
 
+def conjugated(present: tuple[str, ...]) -> list[str]:
+    """Put the subject pronouns before the six present-tense forms: j’épargne, tu épargnes … ils épargnent."""
+    return [f"j’{form}" if pronoun == "je" and takes_elision(form) else f"{pronoun} {form}"
+            for pronoun, form in zip(("je", "tu", "il", "nous", "vous", "ils"), present, strict=True)]
+
+
 def spoken(term: str, pos: str, gender: str, plural: bool = False, aspirated_h: bool | None = None) -> str:
     """Return what a voice should say for a term: a noun with its article, a pattern without its markers.
 

