@@ -29,13 +29,20 @@ def scratch_collection(command: str) -> Iterator[object]:
 
 
 def import_package(col, path: Path, merge_note_types: bool = False):
-    """Import `path` as File > Import does, with default options; return Anki's import log."""
+    """Import `path` as File > Import does; return Anki's import log.
+
+    With default options; or, with `merge_note_types`, as a new major version must be imported:
+    "Merge note types" and "Update notes" and "Update note types" set to "Always" (merging stamps
+    the learner's notes with the import's time, so "if newer" would leave their new fields empty).
+    """
     from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    from anki.import_export_pb2 import IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS as ALWAYS
 
     if not path.is_file():
         raise BuildError(f"{path}: no such package")
-    request = ImportAnkiPackageRequest(
-        package_path=str(path.resolve()), options=ImportAnkiPackageOptions(merge_notetypes=merge_note_types))
+    options = (ImportAnkiPackageOptions(merge_notetypes=True, update_notes=ALWAYS, update_notetypes=ALWAYS)
+               if merge_note_types else ImportAnkiPackageOptions())
+    request = ImportAnkiPackageRequest(package_path=str(path.resolve()), options=options)
     try:
         log = col.import_anki_package(request).log
     except Exception as error:  # the engine's own errors: a damaged or foreign file

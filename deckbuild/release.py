@@ -135,9 +135,9 @@ def compare(old: Snapshot | None, new: Snapshot) -> Changes:
     changed = []
     for guid, note in live.items():
         if guid in before and not before[guid].removed and before[guid].fields != note.fields:
-            diffs = [(name, _plain(before[guid].fields.get(name, "")), _plain(value))
-                     for name, value in note.fields.items()
-                     if name not in _UNSHOWN_FIELDS and before[guid].fields.get(name, "") != value]
+            diffs = [(name, old, new) for name, value in note.fields.items() if name not in _UNSHOWN_FIELDS
+                     for old, new in [(_plain(before[guid].fields.get(name, "")), _plain(value))]
+                     if old != new]  # what a reader can see: not a space made unbreakable
             changed.append((note, diffs))
     return Changes(added, removed, changed,
                    schema_changed=bool(old) and old.schema != new.schema,
@@ -174,8 +174,10 @@ def changelog(old: Snapshot | None, new: Snapshot) -> str:
     if changes.schema_changed or changes.look_changed:
         lines += ["### Cards", ""]
         if changes.schema_changed:
-            lines.append("- The note type's fields or card types changed: import this version with "
-                         "**Merge note types** checked in the import dialog, or your notes stop updating.")
+            lines.append("- The note type's fields or card types changed: in the import dialog, check **Merge note "
+                         "types** and set **Update notes** and **Update note types** to **Always**; your notes, "
+                         "cards and reviews stay, and the new fields fill in. With the default options your "
+                         "notes stop updating.")
         if changes.look_changed:
             lines.append("- The card templates or style changed; they update on import.")
         lines.append("")
@@ -377,4 +379,5 @@ def _git(*args: str) -> str:
 def _plain(text: str) -> str:
     """A field as a line of text; a picture or recording by its file name."""
     text = re.sub(r'<img src="([^"]*)"[^>]*>|\[sound:([^\]]*)\]', lambda m: m.group(1) or m.group(2), text)
-    return html.unescape(re.sub(r"<br>", " / ", re.sub(r"<(?!br>)[^>]+>", "", text))).strip()
+    text = html.unescape(re.sub(r"<br>", " / ", re.sub(r"<(?!br>)[^>]+>", "", text)))
+    return text.replace("\u00a0", " ").strip()

@@ -158,6 +158,8 @@ def _forms(entry: Entry, forms: Forms) -> str:
             return ""  # the gender label says pl.
         return _form_line([("inv.", "")] if forms.invariable and not entry.plural else [("pl.", plural)])
     if entry.pos == "adjective":
+        if not forms and " " in entry.term and not (entry.feminine or entry.plural):
+            return _form_line([("inv.", "")])  # an adjectival phrase (à taux réduits, numéro un) does not agree
         masculine = forms.masculine_singular or entry.term
         feminine = entry.feminine or forms.feminine_singular
         plural = entry.plural or forms.masculine_plural

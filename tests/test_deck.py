@@ -24,7 +24,8 @@ def project(real_project):
 def imported(cli, project, collection):
     result = cli("build")
     assert result.exit_code == 0, result.output
-    log = collection.import_package(project / "dist" / "lexique-1.0.0.apkg")
+    (package,) = (project / "dist").glob("lexique-*.apkg")
+    log = collection.import_package(package)
     assert len(log.new) == 22 and not log.conflicting
     return collection
 
@@ -48,16 +49,17 @@ def test_context_cards_exist_where_the_example_contains_the_term(imported):
 
 def test_seed_entries_arrive_with_their_fields(imported):
     coqueluche = imported.note("coqueluche")
-    assert coqueluche["Definite"] == "la coqueluche"
-    assert coqueluche["Indefinite"] == "une coqueluche"
+    assert coqueluche["Definite"] == "la\u00a0coqueluche", "the article never wraps away from its noun"
+    assert coqueluche["Indefinite"] == "une\u00a0coqueluche"
     assert coqueluche["GenderLabel"] == "陰性 f."
-    assert coqueluche["Gloss"] == "受愛戴的人,紅人,寵兒"
+    assert coqueluche["Gloss"] == "受愛戴的人，紅人，寵兒", "full-width beside Chinese"
+    assert (coqueluche["IPA"], coqueluche["Say"]) == ("kɔkəlyʃ", "la coqueluche")
     assert coqueluche["Example"] == 'La nouvelle <span class="highlight">coqueluche</span> nationale'
     assert coqueluche["Source"].startswith("Raphaël Balenieri, « HangZhou")
     assert sorted(coqueluche.tags) == ["hangzhou", "les-echos"]
 
     anonymat = imported.note("anonymat")
-    assert (anonymat["Definite"], anonymat["Indefinite"]) == ("l’anonymat", "un anonymat")
+    assert (anonymat["Definite"], anonymat["Indefinite"]) == ("l’anonymat", "un\u00a0anonymat")
     assert anonymat["Notes"] == "慣用搭配的動詞 <i>garder</i> (v.t.) 保持。"
 
     epargner = imported.note("épargner")
@@ -89,12 +91,12 @@ def test_every_card_renders_both_sides_with_no_unresolved_reference(imported):
 
 def test_cards_render_as_the_learner_sees_them(imported):
     cards = imported.cards_of("coqueluche")
-    assert _visible_text(cards["Gender"].question()).split() == ["陽性還是陰性?", "coqueluche"]
+    assert _visible_text(cards["Gender"].question()).split() == ["陽性還是陰性？", "coqueluche"]
     assert "g-f" not in _without_style(cards["Gender"].question()), "the question must not give the gender away"
     assert 'class="face gender-drill g-f"' in cards["Gender"].answer()
-    assert "une coqueluche" in _visible_text(cards["Gender"].answer())
-    assert "受愛戴的人,紅人,寵兒" in _visible_text(cards["Production"].question())
-    assert "la coqueluche" in _visible_text(cards["Production"].answer())
+    assert "une\u00a0coqueluche" in _visible_text(cards["Gender"].answer())
+    assert "受愛戴的人，紅人，寵兒" in _visible_text(cards["Production"].question())
+    assert "la\u00a0coqueluche" in _visible_text(cards["Production"].answer())
     # Anki turns the text-to-speech tags into play buttons: the term, then the example.
     assert "[anki:play:a:0]" in cards["Recognition"].answer()
     assert "[anki:play:a:1]" in cards["Recognition"].answer()
@@ -112,7 +114,7 @@ def test_new_cards_come_in_source_order(imported):
 def test_the_deck_carries_its_name_and_version(imported):
     deck = imported.col.decks.by_name("法語詞彙 Lexique")
     assert deck is not None
-    assert "版本 1.0.0" in deck["desc"]
+    assert "版本 2.0.0" in deck["desc"]
 
 
 def test_the_committed_lock_matches_the_sources(cli):
@@ -130,3 +132,49 @@ def test_the_committed_lock_rebuilds_the_same_bytes_without_a_clock(cli, project
     first = hashlib.sha256(package.read_bytes()).digest()
     assert cli("build", "--locked").exit_code == 0
     assert hashlib.sha256(package.read_bytes()).digest() == first
+
+
+NOUNS_AND_ADJECTIVES = ("n.", "adj.")
+
+
+def test_every_noun_and_adjective_shows_its_forms_and_a_dictionary_pronunciation(imported):
+    notes = imported.notes()
+    for term, note in notes.items():
+        assert note["IPA"], term
+        if note["PartOfSpeech"] in NOUNS_AND_ADJECTIVES:
+            assert note["Forms"], term
+            assert f"/{note['IPA']}/" in _visible_text(imported.cards_of(term)["Recognition"].answer()), term
+    # Lexique's, where espeak-ng alone is wrong (/blɑ̃ʃim/, /defisi/, /epaʁnje/)
+    assert [notes[term]["IPA"] for term in ("blanchiment", "déficit", "épargner")] == [
+        "blɑ̃ʃimɑ̃", "defisit", "epaʁɲe"]
+    assert notes["privé"]["Forms"].count("priv") == 3 and "privées" in notes["privé"]["Forms"]
+    assert "ralentissements" in notes["ralentissement"]["Forms"]
+    assert "épargné" in notes["épargner"]["Forms"] and "avoir" in notes["épargner"]["Forms"]
+
+
+def test_nouns_are_spoken_with_their_article(imported):
+    from anki.sound import TTSTag
+
+    for term, said in (("coqueluche", "la coqueluche"), ("anonymat", "l’anonymat"), ("gratin", "le gratin")):
+        tags = imported.cards_of(term)["Recognition"].answer_av_tags()
+        assert isinstance(tags[0], TTSTag) and tags[0].field_text == said, term
+    assert imported.note("faire + infinitif")["Say"] == "faire", "a pattern's markers are not read aloud"
+
+
+def test_no_answer_repeats_the_term_with_its_article_or_the_example(imported):
+    for term, note in imported.notes().items():
+        with_article = re.sub(r"<[^>]+>", "", note["Definite"])
+        example = re.sub(r"<[^>]+>", "", note["Example"])
+        for name, card in imported.cards_of(term).items():
+            shown = _visible_text(card.answer())
+            if example:
+                assert shown.count(example) <= 1, (term, name)
+            if with_article:  # the example may use it too (Garder l’anonymat): count it outside the example
+                assert shown.replace(example, "").count(with_article) <= 1, (term, name)
+
+
+def test_no_half_width_punctuation_touches_chinese(imported):
+    han = r"[\u3400-\u9fff]"
+    for term, note in imported.notes().items():
+        for field in ("Gloss", "ExampleGloss", "Etymology", "Notes", "GenderLabel"):
+            assert not re.search(rf"{han}[,;:?!()]|[,;:?!()]{han}", note[field]), (term, field, note[field])
