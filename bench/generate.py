@@ -1,11 +1,19 @@
-"""Generate a realistic deck of N entries spread over many source files, for the benchmark."""
+"""Generate a realistic deck of N entries spread over many source files, for the benchmark.
+
+Terms are real French words, drawn from Lexique (as a teacher's deck holds), with one in
+twenty made up, as names and rare words are, which the dictionaries lack and espeak-ng reads.
+"""
 
 from __future__ import annotations
 
+import gzip
 import random
+from functools import cache
 from pathlib import Path
 
 import yaml
+
+from deckbuild.french_index import Sources
 
 SYLLABLES = ["é", "pa", "ri", "lou", "che", "gra", "tin", "ma", "rè", "qu", "ion", "ment", "eau", "â", "œu",
              "vr", "ç", "ai", "oi", "nu", "ver", "sel", "ti", "ble", "hi", "bou", "ro"]
@@ -16,8 +24,22 @@ HANZI = (
 POS = ["noun"] * 5 + ["transitive-verb", "adjective", "adverb", "phrase"]
 
 
-def word(rng: random.Random, index: int) -> str:
+def made_up(rng: random.Random, index: int) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) + f"{index:05d}"
+
+
+@cache
+def real_words(seed: int) -> list[str]:
+    """Lexique's single words, in an order of their own for each seed."""
+    with gzip.open(Sources.installed().lexique, "rt", encoding="utf-8") as lexique:
+        words = sorted({line.split("\t", 1)[0] for line in lexique if " " not in line.split("\t", 1)[0]})
+    random.Random(seed).shuffle(words)
+    return words
+
+
+def word(rng: random.Random, index: int) -> str:
+    words = real_words(1)
+    return made_up(rng, index) if index % 20 == 19 or index >= len(words) else words[index]
 
 
 def entry(rng: random.Random, index: int) -> dict:
@@ -28,7 +50,7 @@ def entry(rng: random.Random, index: int) -> dict:
         item["gender"] = rng.choice(["m", "f", "mf"])
     item["gloss"] = "".join(rng.choice(HANZI) for _ in range(rng.randint(2, 8)))
     if rng.random() < 0.5:
-        item["etymology"] = f"源自拉丁文 *{word(rng, index)}*,原意為「{rng.choice(HANZI) * 2}」。"
+        item["etymology"] = f"源自拉丁文 *{made_up(rng, index)}*,原意為「{rng.choice(HANZI) * 2}」。"
     if rng.random() < 0.8:
         item["example"] = f"La nouvelle {term} de la tech française, selon « Les Échos »."
         item["example_gloss"] = "".join(rng.choice(HANZI) for _ in range(12))

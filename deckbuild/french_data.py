@@ -119,6 +119,7 @@ class FrenchLexicon:
         """Use the index at `path`, by default the installed packages' (built first if it is missing)."""
         self.path = path or ensure_index()
         self._pid = self._db = None
+        self._pronounced: dict[str, str | None] = {}  # what prefetch() looked up, by the dictionaries' spelling
 
     def __getstate__(self) -> dict:
         return {"path": self.path}  # a connection cannot be pickled: the copy opens its own
@@ -133,8 +134,21 @@ class FrenchLexicon:
         row = self._db.execute(sql, parameters).fetchone()
         return row[0] if row else None
 
+    def prefetch(self, terms) -> None:
+        """Look up many terms' pronunciations at once (a file's): one query instead of one per term."""
+        forms = list({_typed(term).translate(_SPELLING).lower() for term in terms} - self._pronounced.keys())
+        self._one("SELECT 1")  # connected, in this process
+        for start in range(0, len(forms), 900):  # SQLite takes 999 parameters at most
+            chunk = forms[start:start + 900]
+            found = dict(self._db.execute(f"SELECT form, ipa FROM pron WHERE form IN ({','.join('?' * len(chunk))})",
+                                          chunk).fetchall())
+            self._pronounced.update((form, found.get(form)) for form in chunk)
+
     def _lexique(self, word: str) -> str | None:
-        return self._one("SELECT ipa FROM pron WHERE form = ?", word.translate(_SPELLING).lower())
+        form = word.translate(_SPELLING).lower()
+        if form in self._pronounced:
+            return self._pronounced[form]
+        return self._one("SELECT ipa FROM pron WHERE form = ?", form)
 
     def ipa(self, text: str, pos: str = "") -> Pronunciation:
         """Return the IPA of `text`: an override, else Lexique for the whole, else word by word with liaisons."""
@@ -142,6 +156,8 @@ class FrenchLexicon:
         overrides = _overrides()
         if (found := overrides.get((typed.lower(), pos), overrides.get((typed.lower(), "")))) is not None:
             return Pronunciation(found, "override")
+        if " " not in typed and (whole := self._lexique(typed)) is not None:
+            return Pronunciation(whole, "lexique")  # one word, most terms: no markers, alternatives nor liaisons
         spoken = _MARKERS.sub(" ", typed) if _MARKERS.sub("", typed).strip(" /") else typed
         parts = [self._phrase(part) for part in re.split(r"\s*/\s*", spoken) if part.strip()]
         source = "lexique" if all(found for _, found in parts) else "espeak"

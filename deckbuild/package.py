@@ -24,6 +24,7 @@ import genanki
 from .errors import BuildError
 from .render import NoteType
 from .schema import Manifest
+from .typeset import full_width
 
 if TYPE_CHECKING:
     from .stamp import StampedNote  # what stamping hands on; this stage needs nothing else of it
@@ -40,7 +41,8 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
     """
     model = _model(note_type)
     labels = manifest.labels
-    lines = [manifest.description, f"{labels['version']} {manifest.version}", labels["updates"]]
+    lines = [full_width(line) for line in (manifest.description, f"{labels['version']} {manifest.version}",
+                                           labels["updates"], labels["credits"])]  # the data's licences ask for it
     description = "<br>".join(html.escape(line) for line in lines if line)  # Anki shows it as HTML
     if manifest.updates_url:
         address = html.escape(manifest.updates_url)

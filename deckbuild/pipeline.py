@@ -250,6 +250,7 @@ class _FileTask:
         if problems:
             return _Checked([tuple(problem) for problem in problems], [], [], [], [])
         speaker = Speaker(self.speech_dir) if self.speech_dir else None
+        self.lexicon.prefetch(entry.term for entry in entries)
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
                         self.lexicon) for entry in entries]
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)

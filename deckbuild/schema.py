@@ -55,6 +55,8 @@ DEFAULT_LABELS = MappingProxyType({
     "context_question": "填入空格",
     "version": "版本",
     "updates": "新版本發布在本牌組的發布頁面；下載後直接匯入，已有的卡片與複習紀錄都會保留。",
+    "credits": "發音：Lexique 3.82（B. New、C. Pallier 等，lexique.org），CC BY-SA 4.0；詞形變化：DELA（LADL／"
+               "Université Gustave Eiffel），LGPLLR；語音：eSpeak NG。",
 })
 
 

@@ -136,7 +136,8 @@ def test_a_schema_change_needs_a_major_version(cli, repo, monkeypatch):
     assert result.exit_code == 1 and "raise `version` in source/deck.yaml to 2.0.0" in result.stderr
     result = cli("bump", "2.0.0")
     assert result.exit_code == 0, result.output
-    assert "check **Merge note types** and set **Update notes** and **Update note types** to **Always**" in result.output
+    assert ("check **Merge note types** and set **Update notes** and **Update note types** to **Always**"
+            in result.output)
 
 
 def test_changelog_between_two_packages(cli, project):
