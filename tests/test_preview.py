@@ -90,3 +90,19 @@ def test_no_card_scrolls_sideways_on_a_small_phone(preview, tmp_path):
         ".filter(f => f.contentDocument.documentElement.scrollWidth > 320)"
         ".map(f => f.src.split('/').pop()).join(' ') || 'none'; }</script></body>", encoding="utf-8")
     assert 'data-wide="none"' in dom(probe, width=1400)
+
+
+@needs_chromium
+def test_the_preview_shows_pictures(cli, project, tmp_path):
+    media = project / "source" / "media"
+    media.mkdir()
+    Image.new("RGB", (120, 90), (10, 200, 30)).save(media / "coqueluche.png")
+    reading = project / "source" / "hangzhou.yaml"
+    reading.write_text(reading.read_text(encoding="utf-8").replace(
+        "  - term: coqueluche\n", "  - term: coqueluche\n    image: coqueluche.png\n", 1), encoding="utf-8")
+    assert cli("preview").exit_code == 0
+    page = project / "dist" / "preview" / "cards" / "001-recognition-answer-light.html"
+    (name,) = re.findall(r'<img src="([^"]+)"', page.read_text(encoding="utf-8"))
+    assert (page.parent / name).read_bytes() == (media / "coqueluche.png").read_bytes()
+    image = Image.open(screenshot(page, tmp_path / "picture.png"))
+    assert count_near(image, (10, 200, 30), tolerance=10) > 2000, "the picture is drawn"
