@@ -24,7 +24,7 @@ from bench.generate import generate  # noqa: E402
 from deckbuild.pipeline import prepare  # noqa: E402
 from deckbuild.project import Project  # noqa: E402
 
-TARGETS = {"cold": 3.0, "one_entry": 1.3, "no_change_seconds": 0.5, "peak_mb": 400}
+TARGETS = {"cold": 2.5, "one_entry": 1.3, "no_change_seconds": 0.3, "peak_mb": 300}
 TARGET_SIZE = 50_000  # the targets are set for this many entries; smaller decks are shown, not judged
 
 BARE_GENANKI = """
