@@ -143,12 +143,13 @@ def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
 @cli.command("check-upgrade")
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("--merge-note-types", is_flag=True,
-              help="Import NEW with \"Merge note types\", as learners are told to for a new major version.")
+@click.option("--merge-note-types/--no-merge-note-types", default=None,
+              help="Import NEW with \"Merge note types\" and \"Update notes\": Always, as learners are told to for a "
+                   "new major version, or with the default options [default: merge when the note type changed].")
 @source_option
 @templates_option
 @out_option
-def check_upgrade(old: Path | None, new: Path | None, merge_note_types: bool, source_dir: Path,
+def check_upgrade(old: Path | None, new: Path | None, merge_note_types: bool | None, source_dir: Path,
                   templates_dir: Path, out_dir: Path) -> None:
     """Show what a learner with OLD.apkg gets by importing NEW.apkg, using the real Anki engine.
 
@@ -157,8 +158,7 @@ def check_upgrade(old: Path | None, new: Path | None, merge_note_types: bool, so
     if (old is None) != (new is None):
         raise click.UsageError("give both OLD and NEW, or neither (the last release and the current build)")
     if old is None:
-        old, new, major = release.upgrade_from_last_release(Project(source_dir, templates_dir, out_dir))
-        merge_note_types = merge_note_types or major
+        old, new = release.upgrade_from_last_release(Project(source_dir, templates_dir, out_dir))
     upgrade = run_check_upgrade(old, new, merge_note_types)
     for warning in upgrade.warnings:
         click.echo(f"warning: {warning}", err=True)

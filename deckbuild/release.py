@@ -205,8 +205,12 @@ def previous_release_tag(version: str) -> str | None:
 
 def build_at(tag: str, out_dir: Path) -> Path:
     """Rebuild the release `tag` from its own sources and code, locked; return its package."""
+    if _tagged_commit(tag) is None:
+        raise BuildError(f"the release {tag} has no tag here to rebuild it from: tag the commit that released it "
+                         f"(`git tag {tag} COMMIT`), fetch the tags (`git fetch --tags`), or put its package in "
+                         "dist/previous/")
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
-        archive = subprocess.run(["git", "archive", tag], capture_output=True, check=True).stdout
+        archive = _git_bytes("archive", tag)
         subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
         completed = subprocess.run(
             [sys.executable, "build.py", "build", "--locked", "--out", str(out_dir.resolve())],
@@ -302,7 +306,7 @@ def release_check(project: Project, tag: str | None, previous_package: Path | No
             check_version(previous.version, manifest.version, changes)
             report.append(f"version {manifest.version} fits the changes since {previous.version}")
             old = previous_package or build_at(previous_tag, Path(scratch))
-            upgrade = check_upgrade(old, package, merge_note_types=changes.schema_changed)
+            upgrade = check_upgrade(old, package)
             report.append(f"upgrade from {old.name}:\n{upgrade.summary()}")
             upgrade.require_safe("learners importing this release over the last one", with_summary=True)
         release_dir = project.out_dir / "release"
@@ -337,8 +341,8 @@ def _tagged_commit(tag: str) -> str | None:
         return None  # no such tag here
 
 
-def upgrade_from_last_release(project: Project) -> tuple[Path, Path, bool]:
-    """The last release's package and the current build's, to compare: (old, new, import with merge).
+def upgrade_from_last_release(project: Project) -> tuple[Path, Path]:
+    """The last release's package and the current build's, to compare: (old, new).
 
     The last release is the one the lock was last marked released at, or, when the sources
     are that release itself, the one before it. Its package is taken from dist/previous/
@@ -355,7 +359,7 @@ def upgrade_from_last_release(project: Project) -> tuple[Path, Path, bool]:
     previous = project.out_dir / "previous" / package_name(manifest.slug, released)
     scratch = project.cache_dir / "releases"
     old = previous if previous.is_file() else build_at(f"v{released}", scratch)
-    return old, new, Version.parse(released).major < manifest.major
+    return old, new
 
 
 def _snapshot_of_package(path: Path) -> Snapshot:
@@ -368,12 +372,16 @@ def _snapshot_of_package(path: Path) -> Snapshot:
     return Snapshot(str(version), slug, schema, look, notes)
 
 
-def _git(*args: str) -> str:
+def _git_bytes(*args: str) -> bytes:
     try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(["git", *args], capture_output=True, check=True).stdout
     except (subprocess.CalledProcessError, OSError) as error:
-        detail = getattr(error, "stderr", "") or str(error)
-        raise BuildError(f"git {' '.join(args)} failed: {detail.strip()}") from error
+        detail = getattr(error, "stderr", b"") or str(error).encode()
+        raise BuildError(f"git {' '.join(args)} failed: {detail.decode(errors='replace').strip()}") from error
+
+
+def _git(*args: str) -> str:
+    return _git_bytes(*args).decode()
 
 
 def _plain(text: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from .engine import empty_cards, import_package, note_type_times, scratch_collection
 from .errors import BuildError
 from .formats import parse_package_name
+from .package import read_package
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,24 @@ class Upgrade:
         )
 
 
-def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgrade:
-    """Import `old` then `new` as File > Import does, and count what happened to notes and note types."""
+def check_upgrade(old: Path, new: Path, merge_note_types: bool | None = None) -> Upgrade:
+    """Import `old` then `new` as File > Import does, and count what happened to notes and note types.
+
+    `merge_note_types`: import `new` as a new major version must be imported (see engine.py); by
+    default, when the note type's fields or card types differ between the two, as learners are told to.
+    """
     warnings = []
     old_name, new_name = parse_package_name(old.name), parse_package_name(new.name)
     if old_name and new_name and new_name[1] < old_name[1]:
         warnings.append(f"{new.name} is older than {old.name}: this checks a downgrade")
     with scratch_collection("check-upgrade") as col:
         import_package(col, old)
+        if merge_note_types is None:
+            merge_note_types = _schema(old) != _schema(new)
+            if merge_note_types:
+                warnings.append(f"the note type's fields or card types differ: {new.name} is imported as learners "
+                                "are told to import a new major version (Merge note types; Update notes and note "
+                                "types: Always); --no-merge-note-types shows what the default options would do")
         before, blank_before = note_type_times(col), empty_cards(col)
         log = import_package(col, new, merge_note_types)
         after = note_type_times(col)
@@ -67,3 +78,8 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool = False) -> Upgra
         blank_cards=blank,
         warnings=warnings,
     )
+
+
+def _schema(package: Path) -> tuple:
+    contents = read_package(package)
+    return tuple(contents.fields), tuple(name for name, _, _ in contents.templates)

@@ -70,5 +70,5 @@ def test_check_upgrade_proves_it_and_refuses_the_default_options(cli, release_2)
     assert merged.exit_code == 0, merged.output
     assert merged.output.endswith("notes: 0 new, 22 updated, 0 unchanged, 0 conflicting\n"
                                   "note types: 1 updated, 0 duplicated\ncards: 0 would go blank\n")
-    default = cli("check-upgrade", str(RELEASE_1), str(release_2))
+    default = cli("check-upgrade", str(RELEASE_1), str(release_2), "--no-merge-note-types")
     assert default.exit_code == 1 and "22 conflicting" in default.output

@@ -182,13 +182,15 @@ def test_a_new_card_type_reaches_learners_who_merge_note_types(cli, learner, pro
     edit("source/deck.yaml", "version: 1.0.0", "version: 2.0.0")
     assert cli("build").exit_code == 0
 
-    result = cli("check-upgrade", "v1.apkg", "dist/lexique-2.0.0.apkg")
+    result = cli("check-upgrade", "--no-merge-note-types", "v1.apkg", "dist/lexique-2.0.0.apkg")
     assert result.exit_code == 1 and "22 conflicting" in result.output
     assert "note types: 0 updated, 1 duplicated" in result.output
 
-    merged = cli("check-upgrade", "--merge-note-types", "v1.apkg", "dist/lexique-2.0.0.apkg")
-    assert merged.exit_code == 0, merged.output
-    assert "0 conflicting" in merged.output and "0 duplicated" in merged.output
+    for flags in (["--merge-note-types"], []):  # by default, as learners are told to: the note type changed
+        merged = cli("check-upgrade", *flags, "v1.apkg", "dist/lexique-2.0.0.apkg")
+        assert merged.exit_code == 0, merged.output
+        assert "0 conflicting" in merged.output and "0 duplicated" in merged.output
+    assert merged.stderr.startswith("warning: the note type's fields or card types differ")
 
 
 def test_check_upgrade_reports_what_a_learner_gets(cli, project):
