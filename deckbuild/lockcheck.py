@@ -16,6 +16,27 @@ from .formats import Version
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z: a note's id is its time in ms, and must fit Anki's int64
 
 
+def conflict_sides(text: str) -> tuple[str, str, int] | None:
+    """The two sides of a lock that git left with conflict markers, and the line of the first marker."""
+    if "\n<<<<<<< " not in f"\n{text}":
+        return None
+    sides: tuple[list[str], list[str]] = ([], [])
+    into, first = (0, 1), 0  # the sides a line belongs to: both, outside a conflict
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if line.startswith("<<<<<<< "):
+            into, first = (0,), first or number
+        elif line.startswith("|||||||"):
+            into = ()  # diff3's common ancestor: neither side
+        elif line.rstrip("\r\n") == "=======":
+            into = (1,)
+        elif line.startswith(">>>>>>> "):
+            into = (0, 1)
+        else:
+            for side in into:
+                sides[side].append(line)
+    return "".join(sides[0]), "".join(sides[1]), first
+
+
 def time_problem(value: object) -> str | None:
     """What is wrong with a time in the lock (whole seconds since 1970), if anything."""
     if type(value) is not int or not 0 < value <= MAX_TIME:

@@ -23,7 +23,7 @@ from .atomic import replacing
 from .cache import FileCache
 from .errors import BuildError, LockError, Problem, clip, display_path
 from .formats import Version
-from .lockcheck import check_header, line_of, note_problems, parse_json, time_problem
+from .lockcheck import check_header, conflict_sides, line_of, note_problems, parse_json, time_problem
 
 LOCK_NAME = "deck.lock"
 _FORMAT = 1
@@ -104,11 +104,7 @@ class NoteStamp:
         """Read one note's line of a lock, leaving its fields and tags in `origin`; raise ValueError if bad."""
         match = _STAMP_LINE.match(text) if origin is not None else None
         if match is None:  # not in the form write_lock writes: read it all, to write it anew
-            try:
-                data = json.loads(text.removesuffix(","))
-            except ValueError as error:
-                raise ValueError(f"expected a note's JSON record, found {clip(text)} ({error})") from error
-            return cls.from_dict(guid, data, field_count)
+            return cls.from_dict(guid, _record(text), field_count)
         values = {key: _DECODE[key](value) for key, value in zip(STAMP_KEYS, match.groups(), strict=True)}
         for key in ("added", "modified"):
             if problem := time_problem(values[key]):
@@ -256,19 +252,25 @@ def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
     Every value is checked: raise LockError with a located line per problem. A lock that git
     left with conflict markers is resolved (see _resolve_conflict).
     """
-    if (sides := _conflict_sides(text)) is not None:
+    if (sides := conflict_sides(text)) is not None:
         return _resolve_conflict(sides, name)
     origin = origin or LockText(text=text)
     head, separator, body = text.partition(_NOTES_START)
     if separator and body.endswith(_NOTES_END):  # as write_lock wrote it: one note per line
         data = parse_json(head + '"notes": {}\n}', name)
         fields = check_header(data, name, text)
-        problems, notes = [], {}
+        problems, notes, previous = [], {}, ""
         for number, guid, line in LockText(text=text).numbered_lines():
             try:
+                NoteStamp.from_dict(guid, _record(line), fields)  # every value checked, once: the cache keeps it
                 notes[guid] = NoteStamp.from_line(guid, line, origin, fields)
             except ValueError as error:
                 problems.append(Problem(name, number, 0, f"note {guid}: {error}"))
+            if guid <= previous:  # out of order (a merge resolved by hand): its lines cannot be copied in step
+                origin = None
+            previous = guid
+        if origin is None:
+            notes = {guid: stamp.but() for guid, stamp in notes.items()}  # written anew, in order
     else:  # reformatted by hand or by a tool: parse it whole, and write it anew
         data = parse_json(text, name)
         fields = check_header(data, name, text)
@@ -288,25 +290,11 @@ def parse_lock(text: str, name: str, origin: LockText | None = None) -> Lock:
     return Lock(data["major"], note_type, notes, data["released"], origin)
 
 
-def _conflict_sides(text: str) -> tuple[str, str, int] | None:
-    """The two sides of a lock that git left with conflict markers, and the line of the first marker."""
-    if "\n<<<<<<< " not in f"\n{text}":
-        return None
-    sides: tuple[list[str], list[str]] = ([], [])
-    into, first = (0, 1), 0  # the sides a line belongs to: both, outside a conflict
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        if line.startswith("<<<<<<< "):
-            into, first = (0,), first or number
-        elif line.startswith("|||||||"):
-            into = ()  # diff3's common ancestor: neither side
-        elif line.rstrip("\r\n") == "=======":
-            into = (1,)
-        elif line.startswith(">>>>>>> "):
-            into = (0, 1)
-        else:
-            for side in into:
-                sides[side].append(line)
-    return "".join(sides[0]), "".join(sides[1]), first
+def _record(line: str) -> object:
+    try:
+        return json.loads(line.removesuffix(","))
+    except ValueError as error:
+        raise ValueError(f"expected a note's JSON record, found {clip(line)} ({error})") from error
 
 
 def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
@@ -321,21 +309,27 @@ def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
     ours, theirs = (parse_lock(side, f"{name} (the {which} side of the conflict)")
                     for side, which in ((ours_text, "first"), (theirs_text, "second")))
     notes = {**theirs.notes, **ours.notes}
-    both_changed = [guid for guid in ours.notes.keys() & theirs.notes.keys() if ours.notes[guid] != theirs.notes[guid]]
-    for guid in both_changed:
-        a, b = ours.notes[guid], theirs.notes[guid]
+    differ = [guid for guid in ours.notes.keys() & theirs.notes.keys() if ours.notes[guid] != theirs.notes[guid]]
+    # The release marks of the side that knows the later release: what learners of it have.
+    known, other = sorted((ours, theirs), key=lambda side: _release_order(side.released), reverse=True)
+    for guid in differ:
+        a, b = known.notes[guid], other.notes[guid]
         later = a if a.modified >= b.modified else b
         notes[guid] = later.but(hash="0", added=min(a.added, b.added), released=a.released or b.released,
-                                shipped=_shipped(a) or _shipped(b))
+                                shipped=_shipped(a) if a.released else _shipped(b))
     note_type = ours.note_type
     if ours.note_type != theirs.note_type:
         later = max(ours.note_type, theirs.note_type, key=lambda stamp: stamp.modified if stamp else 0)
         note_type = replace(later, hash="0")  # looks changed: it gets a time later than both sides'
-    released = max(ours.released, theirs.released, key=lambda v: Version.parse(v) if v else Version(-1, 0, 0))
     resolution = Problem(name, line, 0, (
-        f"warning: resolved git's merge conflict: {len(notes)} notes from both sides, {len(both_changed)} changed "
-        "on both (they ship the merged sources with a newer time); the build writes the resolved lock: commit it"))
+        f"warning: resolved git's merge conflict: {len(notes)} notes from both sides, {len(differ)} different on "
+        "each (they ship the merged sources with a newer time); the build writes the resolved lock: commit it"))
+    released = known.released
     return Lock(max(ours.major, theirs.major), note_type, notes, released, None, resolution)
+
+
+def _release_order(version: str) -> Version:
+    return Version.parse(version) if version else Version(-1, 0, 0)
 
 
 def _shipped(stamp: NoteStamp) -> tuple[str, int] | None:

@@ -140,7 +140,7 @@ def build(project: Project, locked: bool = False, audio: bool | None = None, for
     """
     with one_build_at_a_time(project):
         # --locked only checks, so it is not an input: an up-to-date package means the lock matches.
-        state = build_state(project, audio)
+        state = build_state(project, audio, strict)
         if not force and (package := state.current()) is not None:
             return package, None
         result = prepare(project, audio, progress, strict)
@@ -162,10 +162,17 @@ def one_build_at_a_time(project: Project) -> Iterator[None]:
         yield
 
 
-def build_state(project: Project, audio: bool | None = None) -> BuildState:
-    """What the up-to-date check compares: the inputs of a build with these options, as they are now."""
+def build_state(project: Project, audio: bool | None = None, strict: bool = False) -> BuildState:
+    """What the up-to-date check compares: the inputs of a build with these options, as they are now.
+
+    The dictionaries' and the voice's versions are inputs too: a new one changes the cards.
+    """
+    try:
+        data = index_key()
+    except (FrenchDataError, EspeakError):
+        data = "missing"  # prepare() says what is wrong
     return BuildState(project.cache_dir, project.source_dir, project.templates_dir, project.out_dir,
-                      f"audio={audio}", project.lock_path)
+                      f"audio={audio} strict={strict} data={data}", project.lock_path)
 
 
 def write(project: Project, result: Build, state: BuildState, progress: Progress = no_progress) -> Path:

@@ -240,15 +240,27 @@ def _bump(project: Project, version: str, changelog_path: Path) -> str:
     if previous is not None:
         check_version(previous.version, version, compare(previous, current))
     section = changelog(previous, current)
-    history = changelog_path.read_text(encoding="utf-8") if changelog_path.exists() else CHANGELOG_TITLE
+    history = _history(changelog_path, version)
     released = replace(prepared, lock=mark_released(prepared.lock, version))
+    # The lock, marked released, is written last: until then, bump can simply be run again.
     with replacing(project.manifest_path) as partial:
         partial.write_bytes(manifest_text)
-    write(project, released, build_state(project))
     with replacing(changelog_path) as partial:
-        partial.write_text(CHANGELOG_TITLE + section + "\n" + history.removeprefix(CHANGELOG_TITLE),
-                           encoding="utf-8")
+        partial.write_text(CHANGELOG_TITLE + section + "\n" + history, encoding="utf-8")
+    write(project, released, build_state(project))
     return section
+
+
+def _history(path: Path, version: str) -> str:
+    """The changelog's sections after its title, without one for `version` left by a bump run before."""
+    try:
+        text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
+    except (UnicodeDecodeError, OSError) as error:
+        raise BuildError(f"{display_path(path)}: cannot read the changelog ({error}); save it as UTF-8") from error
+    text = text.removeprefix(CHANGELOG_TITLE)
+    if text.startswith(f"## {version}\n"):
+        text = text[text.find("\n## ", 1) + 1:] if "\n## " in text else ""
+    return text
 
 
 def _manifest_with_version(path: Path, version: str) -> bytes:
@@ -323,8 +335,10 @@ def release_check(project: Project, tag: str | None, previous_package: Path | No
 
 def _check_committed(project: Project, tag: str | None) -> None:
     """Refuse to release what is not committed, or a tag that names another commit than this one."""
-    outputs = [f":(exclude){path.as_posix()}" for path in (project.out_dir, project.cache_dir)]
-    changed = _git("status", "--porcelain", "--untracked-files=all", "--", ".", *outputs).splitlines()
+    top = Path(_git("rev-parse", "--show-toplevel").strip())
+    outputs = [f":(exclude,top){path.resolve().relative_to(top).as_posix()}"
+               for path in (project.out_dir, project.cache_dir) if path.resolve().is_relative_to(top)]
+    changed = _git("status", "--porcelain", "--untracked-files=all", "--", ":(top)", *outputs).splitlines()
     if changed:
         raise BuildError(f"{len(changed)} file{'s' if len(changed) != 1 else ''} not committed "
                          f"({', '.join(line[3:] for line in changed[:3])}{', …' if len(changed) > 3 else ''}): "

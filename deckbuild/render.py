@@ -152,14 +152,14 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
 
 def _forms(entry: Entry, forms: Forms) -> str:
     """The line of a term's inflected forms, as dictionaries print them: f. privée · pl. privés · f. pl. privées."""
+    if entry.plural == entry.term:  # the teacher says it does not change (à taux réduits)
+        return _form_line([("inv.", "")])
     if entry.is_noun:
         plural = entry.plural or forms.plural
-        if entry.number == "plural" or forms.plural_only:
+        if entry.number == "plural":
             return ""  # the gender label says pl.
         return _form_line([("inv.", "")] if forms.invariable and not entry.plural else [("pl.", plural)])
     if entry.pos == "adjective":
-        if not forms and " " in entry.term and not (entry.feminine or entry.plural):
-            return _form_line([("inv.", "")])  # an adjectival phrase (à taux réduits, numéro un) does not agree
         masculine = forms.masculine_singular or entry.term
         feminine = entry.feminine or forms.feminine_singular
         plural = entry.plural or forms.masculine_plural

@@ -71,7 +71,7 @@ def test_a_conflicted_lock_is_resolved_and_the_merged_note_is_newer_than_both_si
     result = build_at(cli, monkeypatch, EPOCH + 150)
     assert result.exit_code == 0, result.output
     assert re.search(r"^source/deck.lock:\d+: warning: resolved git's merge conflict: \d+ notes from both sides, "
-                     r"1 changed on both", result.stderr, flags=re.MULTILINE), result.stderr
+                     r"1 different on each", result.stderr, flags=re.MULTILINE), result.stderr
     text = LOCK.read_text(encoding="utf-8")
     assert "<<<<<<<" not in text and "=======" not in text and ">>>>>>>" not in text
     lock = read_lock(LOCK)
@@ -175,3 +175,41 @@ def test_a_full_disk_while_the_lock_is_written_changes_neither_file(cli, project
     assert result.stderr == "error: cannot make source/deck.lock: No space left on device\n"
     assert {path: path.read_bytes() for path in (*Path("dist").iterdir(), LOCK)} == before
     assert not list(Path(".").rglob("*.partial"))
+
+
+def test_a_lock_with_its_lines_out_of_order_is_written_anew_in_order(cli, project):
+    assert cli("build").exit_code == 0
+    lines = LOCK.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = next(n for n, line in enumerate(lines) if line.startswith('  "'))
+    a, b = lines[first].rstrip(",\n"), lines[first + 1].rstrip(",\n")
+    lines[first], lines[first + 1] = b + ",\n", a + ",\n"  # as a merge resolved by hand can leave it
+    LOCK.write_text("".join(lines), encoding="utf-8")
+    replace_in(READING, first_gloss(), first_gloss() + "【改】")
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    guids = [line.split('"')[1] for line in LOCK.read_text(encoding="utf-8").splitlines() if line.startswith('  "')]
+    assert guids == sorted(guids)
+    assert cli("build", "--locked").exit_code == 0
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('"tags": ["les-echos"', '"tags": [7, "les-echos"', "'tags': expected a list of texts, found [7"),
+    ('"fields": ["', '"fields": ["', None),  # a field too few, made below
+])
+def test_every_value_of_a_line_is_checked_not_only_its_times(cli, project, old, new, message):
+    assert cli("build").exit_code == 0
+    lines = LOCK.read_text(encoding="utf-8").splitlines(keepends=True)
+    number = next(n for n, line in enumerate(lines, start=1) if old in line and n > 6)
+    if message is None:  # drop the last field of the note
+        guid, _, record = lines[number - 1].strip().removesuffix(",").partition(": ")
+        data = json.loads(record)
+        data["fields"].pop()
+        ending = "," if lines[number - 1].rstrip("\n").endswith(",") else ""
+        lines[number - 1] = f"  {guid}: {json.dumps(data, ensure_ascii=False)}{ending}\n"
+        message = "'fields': expected 19 fields, as the note type has, found 18"
+    else:
+        lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    LOCK.write_text("".join(lines), encoding="utf-8")
+    result = cli("build")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"source/deck.lock:{number}: note ") and message in result.stderr.splitlines()[0]

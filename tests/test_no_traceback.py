@@ -67,3 +67,11 @@ def test_a_read_only_source_folder_is_blamed_not_the_package(cli, project, monke
     assert result.exit_code == 1
     assert result.stderr == "error: cannot make source/deck.lock: Permission denied\n"
     assert files("dist", "source") == before
+
+
+def test_strict_is_not_skipped_by_the_up_to_date_check(cli, project):
+    Path("source/more.yaml").write_text(
+        "entries:\n  - term: pieuvre\n    pos: noun\n    gender: f\n    gloss: 章魚\n    example: Le poulpe nage.\n",
+        encoding="utf-8")
+    assert cli("build").exit_code == 0  # warns: the example does not contain the term
+    assert cli("build", "--strict").exit_code == 1
