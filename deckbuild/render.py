@@ -191,6 +191,8 @@ def shown_as_typed(text: str) -> str:
 
 def markup(text: str) -> str:
     """Turn the source's small markup into HTML: **bold**, *italic*, line breaks; escape the rest."""
+    if not text:
+        return ""  # most optional fields
     escaped = shown_as_typed(text)
     if "*" in escaped:
         escaped = _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", escaped))

@@ -21,12 +21,13 @@ _MARK_BESIDE_CHINESE = re.compile(rf"(?<={_CHINESE}) *([,;:?!]) *|(?<![{_HAN}]) 
 # Brackets go by pairs: full-width around Chinese, as they are around French: (v.i.) stays.
 _BRACKETS = re.compile(r" *\( *([^()]*?) *\) *")
 _HAS_HAN = re.compile(f"[{_HAN}]")
+_HALF_WIDTH = re.compile("[,;:?!()]")
 
 
 def full_width(text: str) -> str:
     """Write , ; : ? ! and ( ) full-width, without spaces around them, where they belong to Chinese text."""
-    if not _HAS_HAN.search(text):
-        return text  # French, or empty: nothing to do, and most fields are
+    if not _HALF_WIDTH.search(text) or not _HAS_HAN.search(text):
+        return text  # no mark to change, or no Chinese: most fields
     text = _BRACKETS.sub(_bracket, text)
     return _MARK_BESIDE_CHINESE.sub(lambda match: _FULL_WIDTH[match.group(1) or match.group(2)], text)
 
