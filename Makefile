@@ -64,14 +64,14 @@ $(VENV)/bin/python:
 $(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements.txt
 	$(PIP) --no-deps -r requirements-data.txt
-	$(PIP) --no-deps -e .
+	$(PIP) --no-deps -e . --config-settings editable_mode=compat
 	$(BIN)/python -m deckbuild.french_data
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
 	$(PIP) --no-deps -r requirements-data.txt
-	$(PIP) --no-deps -e .
+	$(PIP) --no-deps -e . --config-settings editable_mode=compat
 	$(BIN)/python -m deckbuild.french_data
 	touch $@ $(VENV)/.runtime
 

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from . import espeak
 from .atomic import exclusive, replacing
 
 log = logging.getLogger(__package__)
@@ -95,15 +94,26 @@ def _delaf() -> Path:
 
 
 def index_key(sources: Sources | None = None) -> str:
-    """Return what names the index: INDEX_VERSION, espeak-ng's version, and the sizes and times of the sources."""
-    digest = hashlib.sha256(f"{INDEX_VERSION}\0{espeak.VERSION}".encode())
-    for path in sources or Sources.installed():
+    """Return what names the index: INDEX_VERSION and the sizes and times of the sources and of espeak-ng's library.
+
+    Cheap (stat calls only, the library is not loaded): the up-to-date check asks it on every build.
+    """
+    digest = hashlib.sha256(str(INDEX_VERSION).encode())
+    for path in [*(sources or Sources.installed()), *_espeak_files()]:
         try:
             stat = path.stat()
         except OSError as error:
             raise FrenchDataError(f"cannot read {path}: {error.strerror}; `make build` reinstalls it") from error
         digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
+
+
+def _espeak_files() -> list[Path]:
+    """The files of the espeakng-loader package that hold the library (another version: other IPA)."""
+    spec = importlib.util.find_spec("espeakng_loader")
+    if spec is None or not spec.submodule_search_locations:
+        raise FrenchDataError("the Python package espeakng-loader is not installed; `make build` installs it")
+    return sorted(Path(next(iter(spec.submodule_search_locations))).glob("*espeak*.*"))
 
 
 def _directories() -> list[Path]:

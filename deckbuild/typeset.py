@@ -10,32 +10,35 @@ on « la ».
 from __future__ import annotations
 
 import re
+from functools import cache
 
 NO_BREAK_SPACE = "\u00a0"
 
 _HAN = "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _CHINESE = f"[{_HAN}\u3000-\u303f\uff00-\uffef\u2026\u22ef「」『』]"  # Han, and marks already full-width
 _FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
-# A half-width mark with the spaces around it, when a Chinese character stands just before or after it.
-_MARK_BESIDE_CHINESE = re.compile(rf"(?<={_CHINESE}) *([,;:?!]) *|(?<![{_HAN}]) *([,;:?!]) *(?={_CHINESE})")
+_HALF_WIDTH = re.compile("[,;:?!()]")
 # Brackets go by pairs: full-width around Chinese, as they are around French: (v.i.) stays.
 _BRACKETS = re.compile(r" *\( *([^()]*?) *\) *")
-_HAS_HAN = re.compile(f"[{_HAN}]")
-_HALF_WIDTH = re.compile("[,;:?!()]")
+
+
+@cache
+def _chinese() -> tuple[re.Pattern, re.Pattern]:
+    """Chinese text, and a half-width mark (with its spaces) beside it: compiled when first needed (10 ms)."""
+    return (re.compile(f"[{_HAN}]"),
+            re.compile(rf"(?<={_CHINESE}) *([,;:?!]) *|(?<![{_HAN}]) *([,;:?!]) *(?={_CHINESE})"))
 
 
 def full_width(text: str) -> str:
     """Write , ; : ? ! and ( ) full-width, without spaces around them, where they belong to Chinese text."""
-    if not _HALF_WIDTH.search(text) or not _HAS_HAN.search(text):
-        return text  # no mark to change, or no Chinese: most fields
-    text = _BRACKETS.sub(_bracket, text)
-    return _MARK_BESIDE_CHINESE.sub(lambda match: _FULL_WIDTH[match.group(1) or match.group(2)], text)
-
-
-def _bracket(match: re.Match) -> str:
-    if _HAS_HAN.search(match.group(1)):
-        return f"（{match.group(1)}）"
-    return match.group(0)  # French in brackets, spaces and all
+    if not _HALF_WIDTH.search(text):
+        return text  # no mark to change: most fields
+    han, mark_beside_chinese = _chinese()
+    if not han.search(text):
+        return text  # French
+    text = _BRACKETS.sub(lambda match: f"（{match.group(1)}）" if han.search(match.group(1)) else match.group(0),
+                         text)  # French in brackets keeps its brackets and spaces
+    return mark_beside_chinese.sub(lambda match: _FULL_WIDTH[match.group(1) or match.group(2)], text)
 
 
 def tie_articles(text: str) -> str:

@@ -99,7 +99,7 @@ def test_audio_can_be_the_decks_setting(cli, project):
     assert all(stamp.fields[audio].startswith("[sound:tts-") for stamp in notes)
 
 
-def test_a_build_without_the_speech_engine_says_how_to_get_it(cli, monkeypatch, project):
+def test_build_audio_without_the_speech_engine_says_how_to_get_it(cli, monkeypatch, project):
     def missing():
         raise espeak.EspeakError("the Python package espeakng-loader is not installed; `make build` installs it "
                                  "(pip install -r requirements.txt)")
@@ -108,8 +108,9 @@ def test_a_build_without_the_speech_engine_says_how_to_get_it(cli, monkeypatch, 
     result = cli("build", "--audio")
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: cannot read the French dictionaries and speech engine: the Python package espeakng-loader is not "
-        "installed; `make build` installs it (pip install -r requirements.txt)\n")
+        "error: --audio needs espeak-ng: the Python package espeakng-loader is not installed; `make build` "
+        "installs it (pip install -r requirements.txt); or build without --audio, and Anki reads the cards with "
+        "its own voices\n")
     assert not (project / "dist" / "lexique-1.0.0.apkg").exists()
 
 
