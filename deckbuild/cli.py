@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, release
+from . import __version__, changes, release
 from .errors import BuildError
 from .pipeline import Build, prepare
 from .pipeline import build as build_deck
@@ -174,7 +174,7 @@ def changelog(old: str, new: str | None, source_dir: Path) -> None:
     """Print in Markdown what changed from OLD to NEW (default: the sources): a git ref, .apkg or source directory."""
     project = Project(source_dir)
     before, after = release.load_snapshot(old, project), release.load_snapshot(new or str(source_dir), project)
-    click.echo(release.changelog(before, after).rstrip())
+    click.echo(changes.changelog(before, after).rstrip())
 
 
 @cli.command()
