@@ -117,6 +117,25 @@ def source_paths(source_dir: Path) -> tuple[Path, list[Path]]:
     return manifest, readings
 
 
+def unread_files(source_dir: Path) -> list[Problem]:
+    """Warn of each file under `source_dir` that the build does not read: nothing is ignored silently.
+
+    Read are deck.yaml, the reading files (*.yaml; *.yml is refused), the lock and what is
+    under media/; hidden files (.DS_Store, editors' backups) are no one's content.
+    """
+    read = {MANIFEST_NAME, "deck.lock"}
+    warnings = []
+    for path in sorted(source_dir.rglob("*"), key=lambda p: p.relative_to(source_dir).as_posix()):
+        relative = path.relative_to(source_dir)
+        if (not path.is_file() or path.suffix in (".yaml", ".yml") or relative.as_posix() in read
+                or relative.parts[0] == MEDIA_DIR or any(part.startswith(".") for part in relative.parts)):
+            continue
+        warnings.append(Problem(display_path(path), 0, 0, (
+            f"warning: the build does not read {path.suffix or 'such'} files: this one is left out of the deck; "
+            "entries go in .yaml files, pictures and recordings under media/")))
+    return warnings
+
+
 def media_file(source_dir: Path, value: str) -> Path | None:
     """The file under source_dir/media/ that `value` names, if there is one.
 

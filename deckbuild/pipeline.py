@@ -18,7 +18,7 @@ from .errors import BuildError, Problem, SourceError, display_path
 from .espeak import EspeakError
 from .french_data import FrenchDataError, FrenchLexicon, index_key
 from .identify import duplicate_identities, note_guid
-from .load import check_source_dir, load_file
+from .load import check_source_dir, load_file, unread_files
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
 from .package import CardRule, write_package
 from .project import Project
@@ -80,7 +80,7 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     task = _FileTask(manifest, source_dir, speech_dir, lexicon)
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
-    warnings = [Problem(*warning) for result in checked for warning in result.warnings]
+    warnings = unread_files(source_dir) + [Problem(*warning) for result in checked for warning in result.warnings]
     identities = [identity for result in checked for identity in result.identities]
     entry_rows = [row for result in checked for row in result.entries]
     notes = [Note._make(row) for result in checked for row in result.notes]

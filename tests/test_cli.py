@@ -134,3 +134,12 @@ def test_a_package_that_cannot_be_written_changes_nothing(cli, project):
     assert result.exit_code == 1
     assert result.stderr == "error: cannot make dist/lexique-1.0.0.apkg: Is a directory\n"
     assert (project / "source" / "deck.lock").read_bytes() == lock, "the lock moves only with its package"
+
+
+def test_a_file_the_build_does_not_read_is_warned_about(cli, project):
+    (project / "source" / "mots.csv").write_text("term,pos,gloss\nchat,noun,貓\n", encoding="utf-8")
+    (project / "source" / ".DS_Store").write_bytes(b"\0")
+    result = cli("build")
+    assert result.exit_code == 0
+    assert result.stderr == ("source/mots.csv: warning: the build does not read .csv files: this one is left out "
+                             "of the deck; entries go in .yaml files, pictures and recordings under media/\n")
