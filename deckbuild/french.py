@@ -66,13 +66,21 @@ def spoken(term: str, pos: str, gender: str, plural: bool = False, aspirated_h: 
     « la coqueluche », « l’anonymat », « le collègue, la collègue »; « faire + infinitif » says « faire ».
     """
     if pos != "noun":
-        return " ".join(_PATTERN_MARKER.sub(" ", term).split()) or term
+        return without_pattern_markers(term)
     if gender == "mf" and not plural and not takes_elision(term, aspirated_h):
         return f"le {term}, la {term}"
     return definite_article(term, gender, plural, aspirated_h)
 
 
-_PATTERN_MARKER = re.compile(r"\+\s*(?:infinitif|inf\.?|nom|adj\.?|qqch\.?|qqn\.?)|\b(?:qqch|qqn|qch|qn)\b\.?|\+")
+def without_pattern_markers(text: str) -> str:
+    """Return `text` as it is said: pattern markers are written, not said (faire + infinitif, penser à qqch).
+
+    A text that is nothing but markers stays as it is.
+    """
+    return " ".join(_PATTERN_MARKER.sub(" ", text).split()) or text
+
+
+_PATTERN_MARKER = re.compile(r"\+\s*[^\s+/]*|\b(?:qqch|qqn|qch|qn)\b\.?|\bquelque chose\b", re.IGNORECASE)
 
 
 def find_in_example(example: str, words: str) -> tuple[int, int] | None:

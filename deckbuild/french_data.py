@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from . import espeak
-from .french import aspirated_h_words
+from .french import aspirated_h_words, without_pattern_markers
 from .french_index import FrenchDataError, decode_forms, ensure_index, index_key, index_path
 
 __all__ = ["Forms", "FrenchDataError", "FrenchLexicon", "Pronunciation", "ensure_index", "index_key", "index_path"]
@@ -77,8 +77,6 @@ _VOWELS_AND_H = _VOWELS | {"h"}
 _ELIDED = {"l": "l", "d": "d", "j": "ʒ", "m": "m", "t": "t", "s": "s", "c": "s", "n": "n", "qu": "k",
            "jusqu": "ʒysk", "lorsqu": "lɔʁsk", "puisqu": "pɥisk", "quoiqu": "kwak"}
 _ELISION = re.compile(rf"({'|'.join(sorted(_ELIDED, key=len, reverse=True))})'(.+)")
-# Pattern markers are written, not said: faire + infinitif, + inf., penser à qqch.
-_MARKERS = re.compile(r"\+\s*[^\s+/]*|\b(?:qqch|qqn)\b\.?|\bquelque chose\b", re.IGNORECASE)
 _PUNCTUATION = ",.;:!?«»\"()[]{}…—–"
 _LIGATURE = re.compile("[œæŒÆ]")
 _SPELLING = str.maketrans({"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "’": "'", "ʼ": "'", "\u00a0": " ",
@@ -158,7 +156,7 @@ class FrenchLexicon:
             return Pronunciation(found, "override")
         if " " not in typed and (whole := self._lexique(typed)) is not None:
             return Pronunciation(whole, "lexique")  # one word, most terms: no markers, alternatives nor liaisons
-        spoken = _MARKERS.sub(" ", typed) if _MARKERS.sub("", typed).strip(" /") else typed
+        spoken = without_pattern_markers(typed)
         parts = [self._phrase(part) for part in re.split(r"\s*/\s*", spoken) if part.strip()]
         source = "lexique" if all(found for _, found in parts) else "espeak"
         return Pronunciation(" / ".join(ipa for ipa, _ in parts), source)

@@ -76,7 +76,8 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     lexicon = _lexicon()  # in this process: the index is built once, before workers start
     speech_dir = project.cache_dir / "speech" if use_audio else None
     voice = Speaker(speech_dir).version if speech_dir else ""  # another voice: other recordings
-    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{voice}\0{index_key()}".encode())
+    # The index's name holds its key: other dictionaries, other cards.
+    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{voice}\0{lexicon.path.name}".encode())
     task = _FileTask(manifest, source_dir, speech_dir, lexicon)
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
