@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .atomic import remove_leftovers, replacing
 from .errors import display_path
+from .load import READ_SUFFIXES
 
 log = logging.getLogger(__package__)
 
@@ -110,7 +111,7 @@ class BuildState:
         for root in (source_dir, templates_dir):
             for path in sorted(p for p in root.rglob("*") if p.is_file() and p != self.lock):
                 digest.update(str(path.relative_to(root)).encode() + b"\0")
-                if path.suffix in (".yaml", ".yml", ".html", ".css"):
+                if path.suffix.lower() in (*READ_SUFFIXES, ".html", ".css"):
                     digest.update(path.read_bytes())
                 else:  # media: large, and changed only by hand; the size and time tell
                     stat = path.stat()

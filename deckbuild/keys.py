@@ -139,9 +139,9 @@ class Flag(ScalarType):
     default = None
 
     def convert(self, text: str, node: Scalar) -> bool:
-        if text not in ("true", "false"):
+        if text.lower() not in ("true", "false"):  # spreadsheets write TRUE and FALSE
             raise Invalid(self.expected, f"'{clip(text)}'")
-        return text == "true"
+        return text.lower() == "true"
 
 
 class AnkiId(ScalarType):

@@ -27,6 +27,9 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser, wh
 
 MANIFEST_NAME = "deck.yaml"
 MEDIA_DIR = "media"
+SHEET_SUFFIXES = (".csv", ".tsv")  # spreadsheets, read by sheet.py into the same nodes
+READ_SUFFIXES = (".yaml", ".yml", *SHEET_SUFFIXES)  # .yml is refused, with a message
+_WORKBOOKS = (".xlsx", ".xls", ".ods", ".numbers")  # spreadsheets saved as such, not exported
 MAX_DEPTH = 64  # lists and mappings inside each other; a source file needs 4
 MAX_KEY_LENGTH = 1024  # as YAML limits a key written without '?'; a field name is far shorter
 _STANDARD_TAG = "tag:yaml.org,2002:"
@@ -108,31 +111,45 @@ class SourceFile:
 
 
 def source_paths(source_dir: Path) -> tuple[Path, list[Path]]:
-    """Return the manifest path and the sorted paths of the reading files under `source_dir`."""
+    """Return the manifest path and the sorted paths of the reading files under `source_dir`.
+
+    Reading files are the YAML and spreadsheet files outside media/, hidden ones aside.
+    """
     manifest = source_dir / MANIFEST_NAME
-    readings = sorted(
-        (p for p in source_dir.rglob("*.y*ml") if p != manifest and p.is_file()),
-        key=lambda p: p.relative_to(source_dir).as_posix(),
-    )
+    readings = [path for path in _files(source_dir) if path != manifest and _is_reading(path, source_dir)]
     return manifest, readings
+
+
+def _files(source_dir: Path) -> list[Path]:
+    """Return the files under `source_dir`, in the order of their paths."""
+    return sorted((path for path in source_dir.rglob("*") if path.is_file()),
+                  key=lambda path: path.relative_to(source_dir).as_posix())
+
+
+def _is_reading(path: Path, source_dir: Path) -> bool:
+    relative = path.relative_to(source_dir).parts
+    return (path.suffix.lower() in READ_SUFFIXES and relative[0] != MEDIA_DIR
+            and not any(part.startswith(".") for part in relative))
 
 
 def unread_files(source_dir: Path) -> list[Problem]:
     """Warn of each file under `source_dir` that the build does not read: nothing is ignored silently.
 
-    Read are deck.yaml, the reading files (*.yaml; *.yml is refused), the lock and what is
-    under media/; hidden files (.DS_Store, editors' backups) are no one's content.
+    Read are deck.yaml, the reading files (.yaml, .csv, .tsv; .yml is refused), the lock and
+    what is under media/; hidden files (.DS_Store, editors' backups) are no one's content.
     """
     read = {MANIFEST_NAME, "deck.lock"}
     warnings = []
-    for path in sorted(source_dir.rglob("*"), key=lambda p: p.relative_to(source_dir).as_posix()):
+    for path in _files(source_dir):
         relative = path.relative_to(source_dir)
-        if (not path.is_file() or path.suffix in (".yaml", ".yml") or relative.as_posix() in read
+        if (_is_reading(path, source_dir) or relative.as_posix() in read
                 or relative.parts[0] == MEDIA_DIR or any(part.startswith(".") for part in relative.parts)):
             continue
+        hint = ("export it from the spreadsheet as CSV (UTF-8) into source/" if path.suffix.lower() in _WORKBOOKS
+                else "entries go in .yaml, .csv or .tsv files, pictures and recordings under media/")
         warnings.append(Problem(display_path(path), 0, 0, (
             f"warning: the build does not read {path.suffix or 'such'} files: this one is left out of the deck; "
-            "entries go in .yaml files, pictures and recordings under media/")))
+            f"{hint}")))
     return warnings
 
 
@@ -169,7 +186,12 @@ def check_source_dir(source_dir: Path) -> tuple[Path, list[Path]]:
 def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | None:
     """Parse the bytes `data` of the file `path`; on failure append its problems and return None."""
     name = display_path(path)
-    if path.suffix == ".yml":
+    if path.suffix.lower() in SHEET_SUFFIXES:
+        from .sheet import read_sheet  # here: sheet.py builds this module's nodes
+
+        root = read_sheet(name, data, path.suffix.lower() == ".tsv", problems)
+        return None if root is None else SourceFile(path, name, root)
+    if path.suffix.lower() == ".yml":
         problems.append(Problem(name, 1, 1, "source files must end in '.yaml', found '.yml'; rename the file"))
         return None
     text = _decode(name, data, problems)

@@ -27,6 +27,7 @@ class FileChecker:
     def __init__(self, source: SourceFile, problems: list[Problem]):
         self.source = source
         self.problems = problems
+        self.unknown_keys: set[Node] = set()  # a spreadsheet's rows share their header's keys: told once
 
     def where(self, node: Node) -> Location:
         """Return where `node` was written."""
@@ -52,7 +53,9 @@ class FileChecker:
                 close = closest(name, by_name)
                 meant.add(close or "")
                 hint = f"; did you mean '{close}'?" if close else f"; expected one of: {', '.join(by_name)}"
-                self.report(key_node, f"{what}: unknown field '{clip(name)}'{hint}")
+                if key_node not in self.unknown_keys:
+                    self.unknown_keys.add(key_node)
+                    self.report(key_node, f"{what}: unknown field '{clip(name)}'{hint}")
                 continue
             field = f"{what}, field '{name}'"
             value = key.type.check(value_node, field, self)
@@ -123,7 +126,8 @@ def _entry(file: FileChecker, node: Node, index: int, source: str, file_tags: tu
             what = f"entry '{clip(unicodedata.normalize('NFC', term.strip()))}'"
     found = len(file.problems)
     checked = file.mapping(node, ENTRY_KEYS, what)
-    if checked is None or len(file.problems) > found:
+    if checked is None or len(file.problems) > found or (
+            file.unknown_keys and file.unknown_keys.intersection(key for key, _ in node.pairs)):
         return None  # the rules below read good fields only
     fields, nodes = checked
     draft = Draft(fields, nodes, node, source_dir)

@@ -137,9 +137,10 @@ def test_a_package_that_cannot_be_written_changes_nothing(cli, project):
 
 
 def test_a_file_the_build_does_not_read_is_warned_about(cli, project):
-    (project / "source" / "mots.csv").write_text("term,pos,gloss\nchat,noun,貓\n", encoding="utf-8")
+    (project / "source" / "mots.txt").write_text("chat: 貓\n", encoding="utf-8")
     (project / "source" / ".DS_Store").write_bytes(b"\0")
     result = cli("build")
     assert result.exit_code == 0
-    assert result.stderr == ("source/mots.csv: warning: the build does not read .csv files: this one is left out "
-                             "of the deck; entries go in .yaml files, pictures and recordings under media/\n")
+    assert result.stderr == ("source/mots.txt: warning: the build does not read .txt files: this one is left out "
+                             "of the deck; entries go in .yaml, .csv or .tsv files, pictures and recordings under "
+                             "media/\n")
