@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from .errors import clip
@@ -102,6 +103,49 @@ class LabelText(Text):
         if "{{" in text or "}}" in text:
             raise Invalid("plain text", "'{{' or '}}' in it", "remove the braces")
         return text
+
+
+class DeckName(Text):
+    """An Anki deck name, whose `::` makes subdecks: so no `::` level may be blank."""
+
+    def __init__(self):
+        super().__init__(expected="a deck name whose '::' levels each have a name")
+
+    def convert(self, text: str, node: Scalar) -> str:
+        text = super().convert(text, node)
+        if any(not level.strip() for level in text.split("::")):
+            raise Invalid(self.expected, f"'{clip(text)}'", "remove the empty level")
+        return "::".join(level.strip() for level in text.split("::"))
+
+
+class Count(ScalarType):
+    """A whole number from `least` to `most`, not quoted."""
+
+    default = None
+
+    def __init__(self, least: int, most: int):
+        self.least, self.most = least, most
+        self.expected = f"a whole number from {least} to {most}"
+
+    def convert(self, text: str, node: Scalar) -> int:
+        if not node.is_integer or not text.isdigit() or not self.least <= int(text) <= self.most:
+            raise Invalid(self.expected, f"'{clip(text)}'")
+        return int(text)
+
+
+class Steps(ScalarType):
+    """Learning steps as Anki's deck options write them (`1m 10m 1h 1d`), as minutes."""
+
+    expected = "steps such as '1m 10m 1d' (s, m, h or d after each number)"
+    default = None
+    _STEP = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+    _MINUTES = MappingProxyType({"s": 1 / 60, "m": 1, "h": 60, "d": 1440})
+
+    def convert(self, text: str, node: Scalar) -> tuple[float, ...]:
+        steps = [self._STEP.fullmatch(step) for step in text.split()]
+        if not all(steps) or len(steps) > 20:
+            raise Invalid(self.expected, f"'{clip(text)}'")
+        return tuple(float(step[1]) * self._MINUTES[step[2]] for step in steps)
 
 
 class MediaPath(Text):
@@ -198,16 +242,20 @@ class Tags(ListType):
         return tuple(tags)
 
 
-class Labels(KeyType):
-    """A mapping of card labels, each key of `keys`; `defaults` for those not written."""
+class Section(KeyType):
+    """A mapping of its own `keys`, such as `options:`; `defaults` for those not written."""
 
-    def __init__(self, keys: Keys, defaults):
+    def __init__(self, keys: Keys, defaults=None):
         self.keys, self.default = keys, defaults
 
-    def check(self, node: Node, what: str, checker: Checker) -> dict[str, str] | None:
-        """Return the labels written at `node`, checked by `checker`; None when it is not a mapping."""
+    def check(self, node: Node, what: str, checker: Checker) -> dict[str, object] | None:
+        """Return the values written at `node`, checked by `checker`; None when it is not a mapping."""
         checked = checker.mapping(node, self.keys, what)
         return None if checked is None else checked[0]
+
+
+class Labels(Section):
+    """A mapping of card labels, each key of `keys`; `defaults` for those not written."""
 
 
 _UNSET = object()

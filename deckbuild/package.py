@@ -9,6 +9,8 @@ times, and the zip has fixed dates and a fixed order.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import html
 import json
 import shutil
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from .stamp import StampedNote  # what stamping hands on; this stage needs nothing else of it
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say; no clock in the output
+NEW_CARDS_BY_POSITION = 1  # Anki's NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
 
 
 def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type_modified: int,
@@ -49,6 +52,10 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
         description += f"<br><a href=\"{address}\">{address}</a>"
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
     deck.add_model(model)
+    lessons = sorted({stamped.note.deck for stamped in notes} - {""})
+    decks = [deck, *(genanki.Deck(lesson_deck_id(manifest.deck_id, lesson), f"{manifest.name}::{lesson}")
+                     for lesson in lessons)]
+    deck_ids = dict(zip(["", *lessons], (each.deck_id for each in decks), strict=True))
     media = sorted({name: file for stamped in notes for name, file in stamped.note.media}.items())
     with tempfile.TemporaryDirectory(prefix="deckbuild-") as scratch:
         database = Path(scratch) / "collection.anki2"
@@ -57,12 +64,14 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
             cursor = connection.cursor()
             for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
                 cursor.execute(f"PRAGMA {pragma}")  # a scratch file: nothing to roll back to, no need to sync
-            genanki.Package(deck).write_to_db(cursor, note_type_modified, iter(()))
+            genanki.Package(decks).write_to_db(cursor, note_type_modified, iter(()))
+            if manifest.options is not None:
+                _ship_preset(cursor, manifest, list(deck_ids.values()), note_type_modified)
             indexes = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                                      "ORDER BY name").fetchall()
             for name, _ in indexes:  # indexes built once at the end are faster than kept up row by row
                 cursor.execute(f"DROP INDEX {name}")
-            _insert_notes_and_cards(cursor, model, manifest.deck_id, notes)
+            _insert_notes_and_cards(cursor, model, deck_ids, notes)
             for _, sql in indexes:
                 cursor.execute(sql)
             connection.commit()
@@ -76,11 +85,46 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
                 _add(archive, str(index), Path(file))
 
 
-def _insert_notes_and_cards(cursor, model: genanki.Model, deck_id: int, notes: list[StampedNote]) -> None:
+def lesson_deck_id(deck_id: int, lesson: str) -> int:
+    """The id of the subdeck of `lesson`: stable, unique in the package (Anki matches decks by name)."""
+    return int.from_bytes(hashlib.sha256(f"{deck_id}\0{lesson}".encode()).digest()[:7], "big") + 1
+
+
+def _ship_preset(cursor, manifest: Manifest, deck_ids: list[int], modified: int) -> None:
+    """Add the deck's study options as a preset named after it, and give it to the deck and its lessons.
+
+    genanki writes only Anki's Default preset; this one starts from it. Its id is the
+    deck's: Anki adds a preset on import only if no preset has its id, so a learner who
+    changed it keeps their changes. New cards are gathered by position, so they come in
+    source order across lessons, not lesson by lesson in the order of their names.
+    """
+    presets = json.loads(cursor.execute("SELECT dconf FROM col").fetchone()[0])
+    preset = copy.deepcopy(presets["1"])
+    preset.update(id=manifest.deck_id, name=manifest.name, mod=modified, usn=-1,
+                  newGatherPriority=NEW_CARDS_BY_POSITION)
+    options = manifest.options
+    if "new_per_day" in options:
+        preset["new"]["perDay"] = options["new_per_day"]
+    if "reviews_per_day" in options:
+        preset["rev"]["perDay"] = options["reviews_per_day"]
+    if "learning_steps" in options:
+        preset["new"]["delays"] = list(options["learning_steps"])
+    if "bury_siblings" in options:
+        preset["new"]["bury"] = preset["rev"]["bury"] = preset["buryInterdayLearning"] = options["bury_siblings"]
+    presets[str(manifest.deck_id)] = preset
+    decks = json.loads(cursor.execute("SELECT decks FROM col").fetchone()[0])
+    for deck_id in deck_ids:
+        decks[str(deck_id)]["conf"] = manifest.deck_id
+    cursor.execute("UPDATE col SET dconf = ?, decks = ?", (json.dumps(presets, sort_keys=True),
+                                                          json.dumps(decks, sort_keys=True)))
+
+
+def _insert_notes_and_cards(cursor, model: genanki.Model, deck_ids: dict[str, int], notes: list[StampedNote]) -> None:
     """Fill the notes and cards tables: ids from the notes' times, new cards in the order of `notes`.
 
     Ids are handed out in the order the notes were added, so that each id says when its
-    note first appeared (Anki's "Added" date); a card's `due` is its note's place in `notes`.
+    note first appeared (Anki's "Added" date); a card's `due` is its note's place in `notes`,
+    its deck the note's lesson (`deck_ids`, by lesson; "" for the deck itself).
     Rows are generated as SQLite takes them, never all held at once.
     """
     order = sorted(range(len(notes)), key=lambda i: notes[i].added)  # stable: source order within a time
@@ -94,7 +138,8 @@ def _insert_notes_and_cards(cursor, model: genanki.Model, deck_id: int, notes: l
              for ord_ in rule.cards(notes[i].note.fields)]
     card_ids = _increasing(note_id for note_id, _, _ in cards)
     cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-        (card_id, note_id, deck_id, ord_, notes[i].modified, -1, 0, 0, i + 1, 0, 0, 0, 0, 0, 0, 0, 0, "")
+        (card_id, note_id, deck_ids[notes[i].note.deck], ord_, notes[i].modified, -1, 0, 0, i + 1, 0, 0, 0, 0, 0, 0,
+         0, 0, "")
         for card_id, (note_id, i, ord_) in zip(card_ids, cards, strict=True)))
 
 

@@ -73,6 +73,7 @@ class Note(NamedTuple):
     tags: tuple[str, ...]
     hash: str  # of the fields and tags: what a re-import would change (content_hash)
     media: tuple[tuple[str, str], ...] = ()  # (name in the package, path of the file on disk)
+    deck: str = ""  # the subdeck of its cards, under the deck (a lesson); "" for the deck itself
 
 
 
@@ -147,7 +148,7 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
     }
     fields = tuple(values[name] for name in FIELDS)
     return Note(guid, fields, entry.tags, content_hash(fields, entry.tags),
-                tuple((name, str(path)) for name, path in media.values()))
+                tuple((name, str(path)) for name, path in media.values()), entry.deck)
 
 
 def _forms(entry: Entry, forms: Forms) -> str:

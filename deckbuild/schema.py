@@ -19,6 +19,8 @@ from .keys import (  # noqa: F401  (ANKI_ID_MAX, TAG_PATTERN: part of the schema
     TAG_PATTERN,
     AnkiId,
     Choice,
+    Count,
+    DeckName,
     Entries,
     Flag,
     Key,
@@ -26,6 +28,8 @@ from .keys import (  # noqa: F401  (ANKI_ID_MAX, TAG_PATTERN: part of the schema
     Labels,
     LabelText,
     MediaPath,
+    Section,
+    Steps,
     Tags,
     Text,
 )
@@ -74,8 +78,17 @@ class Location(NamedTuple):
 
 LABEL_KEYS = Keys(Key(name, LabelText(), f"label for {name}") for name in DEFAULT_LABELS)
 
+# The study options a deck may ship as its preset: how a teacher means it to be studied.
+OPTION_KEYS = Keys((
+    Key("new_per_day", Count(0, 9999), "New cards a day (Anki's default: 20)."),
+    Key("reviews_per_day", Count(0, 9999), "Reviews a day at most (Anki's default: 200)."),
+    Key("learning_steps", Steps(), "Steps of a new card, as Anki writes them: `1m 10m 1d` (Anki's default: `1m 10m`)."),
+    Key("bury_siblings", Flag(), "`true`: a note's other cards wait for the next day, so a word is tested once a day."),
+))
+
 MANIFEST_KEYS = Keys((
-    Key("name", Text(), "Anki deck name; `::` makes subdecks. Renaming it makes a new deck on import.", required=True),
+    Key("name", DeckName(), "Anki deck name; `::` makes subdecks. Renaming it makes a new deck on import.",
+        required=True),
     Key("version", Text(max_length=40, pattern=SEMVER_PATTERN, expected="a version such as 1.0.0"),
         "Semantic version of the deck (MAJOR.MINOR.PATCH), kept here only.", required=True),
     Key("description", Text(max_length=4000), "Shown in Anki under the deck name."),
@@ -91,12 +104,15 @@ MANIFEST_KEYS = Keys((
     Key("updates_url", Text(max_length=500, pattern=r"https?://[^\s<>\"']+",
                             expected="a web address such as https://example.org/deck/releases"),
         "Where new versions are published; shown as a link in the deck's description."),
+    Key("options", Section(OPTION_KEYS),
+        "Study options shipped as the deck's preset (new cards a day, …); see Study options below."),
 ))
 
 FILE_KEYS = Keys((
     Key("entries", Entries(), "The vocabulary entries of this reading or lesson.", required=True),
     Key("source", Text(max_length=1000), "Citation of the text the words come from; shown on every card."),
     Key("tags", Tags(), "Anki tags given to every entry of the file."),
+    Key("deck", DeckName(), "A lesson: the file's cards go into the subdeck `<deck name>::<deck>`."),
 ))
 
 ENTRY_KEYS = Keys((
@@ -143,6 +159,7 @@ class Manifest:
     audio: bool = False
     updates_url: str = ""
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
+    options: dict[str, object] | None = None  # written: the deck ships a preset
 
     @property
     def major(self) -> int:
@@ -150,12 +167,14 @@ class Manifest:
 
 
 # Fields with defaults come last in a named tuple: the required keys (term, pos, gloss), the others as
-# declared, then where the entry comes from. The cache stores entries as plain tuples in this order.
+# declared, then what the file gives (its source and lesson) and where the entry was written. The cache
+# stores entries as plain tuples in this order.
 _OPTIONAL_ENTRY_KEYS = [key for key in ENTRY_KEYS if not key.required]
 _EntryFields = namedtuple(
     "Entry",
-    [key.name for key in ENTRY_KEYS.required] + [key.name for key in _OPTIONAL_ENTRY_KEYS] + ["source", "where"],
-    defaults=[key.default for key in _OPTIONAL_ENTRY_KEYS] + ["", Location("", 0, 0)],
+    [key.name for key in ENTRY_KEYS.required] + [key.name for key in _OPTIONAL_ENTRY_KEYS]
+    + ["source", "deck", "where"],
+    defaults=[key.default for key in _OPTIONAL_ENTRY_KEYS] + ["", "", Location("", 0, 0)],
 )
 
 

@@ -108,17 +108,24 @@ def _reading(file: FileChecker, source_dir: Path) -> list[Entry]:
     if checked is None or "entries" not in checked[0]:
         return []
     values = checked[0]
-    source, file_tags = values.get("source", ""), values.get("tags", ())
+    from_file = FromFile(values.get("source", ""), values.get("deck", ""), values.get("tags", ()))
     entries = []
     for index, node in enumerate(values["entries"], start=1):
-        entry = _entry(file, node, index, source, file_tags, source_dir)
+        entry = _entry(file, node, index, from_file, source_dir)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
-def _entry(file: FileChecker, node: Node, index: int, source: str, file_tags: tuple[str, ...],
-           source_dir: Path) -> Entry | None:
+class FromFile(NamedTuple):
+    """What a reading file gives each of its entries."""
+
+    source: str
+    deck: str
+    tags: tuple[str, ...]
+
+
+def _entry(file: FileChecker, node: Node, index: int, from_file: FromFile, source_dir: Path) -> Entry | None:
     what = f"entry {index}"
     if isinstance(node, Mapping):
         term = next((v.value for k, v in node.pairs if k.value == "term" and isinstance(v, Scalar)), "")
@@ -136,8 +143,8 @@ def _entry(file: FileChecker, node: Node, index: int, source: str, file_tags: tu
             file.report(at, f"{what}, field '{name}': {message}" if name else f"{what}: {message}")
     if len(file.problems) > found:
         return None
-    fields["tags"] = tuple(dict.fromkeys((*file_tags, *fields.get("tags", ()))))
-    return Entry(**fields, source=source, where=file.where(node))
+    fields["tags"] = tuple(dict.fromkeys((*from_file.tags, *fields.get("tags", ()))))
+    return Entry(**fields, source=from_file.source, deck=from_file.deck, where=file.where(node))
 
 
 class Draft(NamedTuple):
