@@ -10,11 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deckbuild.keys import ListType
 from deckbuild.load import load_file
 from deckbuild.schema import ENTRY_KEYS
-from deckbuild.sheet import LIST_COLUMNS
+from deckbuild.sheet import LIST_COLUMNS, _rows
 from deckbuild.validate import validate_reading
 from tests.helpers import PACKAGE, sha256
 
@@ -183,3 +185,27 @@ def test_a_workbook_not_exported_is_warned_about_with_how_to_export_it(cli, proj
 
 def test_the_list_columns_are_the_schema_s_list_keys():
     assert set(LIST_COLUMNS) == {key.name for key in ENTRY_KEYS if isinstance(key.type, ListType)}
+
+
+# A cell's line breaks are \n, as spreadsheets write them: Python's writer leaves a lone \r unquoted.
+cell_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00\r\u2028\u2029\x85"), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.lists(cell_text, min_size=1, max_size=5), min_size=1, max_size=6),
+       delimiter=st.sampled_from([",", ";", "\t"]), line_end=st.sampled_from(["\r\n", "\n"]))
+def test_any_table_a_csv_writer_writes_reads_back_cell_by_cell_each_where_it_starts(rows, delimiter, line_end):
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    text = out.getvalue()
+    problems = []
+
+    read = list(_rows(text, delimiter, "t.csv", problems))
+
+    assert problems == []
+    assert [[cell.text for cell in row] for row in read] == rows
+    lines = re.split(r"\r\n|\r|\n", text)
+    for row, written in zip(read, rows, strict=True):
+        for cell, value in zip(row, written, strict=True):
+            at = lines[cell.line - 1][cell.column - 1:]
+            assert at.startswith('"' if cell.quoted else value)
