@@ -61,8 +61,8 @@ def stamp(previous: Lock, manifest: Manifest, note_type: NoteType, notes: list[N
                                         note.hash, False, clock)
     tag = removed_tag(manifest.slug)
     for guid, old in previous.notes.items():
-        if guid in stamps or (major_bump and old.removed) or not old.released:
-            continue  # a major version drops what was removed before it; no learner has an unreleased note
+        if guid in stamps or not old.released or (major_bump and old.removed and not old.shipped):
+            continue  # no learner has an unreleased note; a major version drops removals a release has shipped
         tags = old.tags if old.removed else (*old.tags, tag)
         stamps[guid] = _stamp_note(old, guid, old.identity, old.fields, tags, content_hash(old.fields, tags), True,
                                    clock)

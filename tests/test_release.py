@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deckbuild.lockfile import read_lock
 from tests.conftest import ROOT
-from tests.helpers import edit, pretend_last_release_had_other_card_types
+from tests.helpers import PACKAGE, edit, pretend_last_release_had_other_card_types
 
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -296,3 +297,23 @@ def test_the_deck_links_to_where_updates_are_published(cli, project, collection)
     description = collection.col.decks.by_name("法語詞彙 Lexique")["desc"]
     assert description.endswith('<br><a href="https://example.org/lexique/releases">'
                                 'https://example.org/lexique/releases</a>')
+
+
+@pytest.mark.parametrize("via_a_minor_release", [False, True])
+def test_a_removal_ships_tagged_in_one_release_before_a_major_version_drops_it(cli, repo, collection,
+                                                                             via_a_minor_release):
+    assert release(cli, "1.0.0").exit_code == 0
+    collection.import_package(PACKAGE)
+    text = Path("source/hangzhou.yaml").read_text(encoding="utf-8")
+    start = text.index("  - term: gratin")
+    Path("source/hangzhou.yaml").write_text(text[:start] + text[text.index("  - term: numéro un"):],
+                                            encoding="utf-8")
+    first = "1.1.0" if via_a_minor_release else "2.0.0"  # removed, then released straight as a major version
+    assert release(cli, first).exit_code == 0
+
+    collection.import_package(Path(f"dist/lexique-{first}.apkg"))
+
+    assert "lexique::removed" in collection.note("gratin").tags, "its learners are told it was removed"
+    assert release(cli, "3.0.0").exit_code == 0
+    identities = {stamp.identity for stamp in read_lock(Path("source/deck.lock")).notes.values()}
+    assert "gratin|noun" not in identities, "dropped by the next major version after the release that tagged it"
