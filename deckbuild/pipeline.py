@@ -114,6 +114,18 @@ def no_context_card(entry: Entry, note: Note) -> list[Problem]:
         "card; add `form:` with the word as the example writes it (épargnée for épargner)"))]
 
 
+def plural_only_noun(entry: Entry, note: Note, lexicon: FrenchLexicon) -> list[Problem]:
+    """Warn where a noun the dictionary has only in the plural is written without `number: plural`."""
+    if (not entry.is_noun or entry.number or entry.plural or note.fields[_FORMS]
+            or not entry.term.endswith(("s", "x"))):  # plurals end so: the others are not looked up again
+        return []
+    if not lexicon.forms(entry.term, entry.pos, entry.gender).plural_only:
+        return []
+    return [Problem(*entry.where, (
+        f"warning: entry '{entry.term}': the dictionary has '{entry.term}' only in the plural; add "
+        "`number: plural` so that its cards give it its plural article (les fiançailles, des fiançailles)"))]
+
+
 def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: Callable[[int], Entry]) -> list[Problem]:
     """Warn where a released note loses a card: learners keep the card they studied, with a blank front."""
     if previous.note_type is None or previous.note_type.schema != kind.schema:
@@ -263,7 +275,7 @@ class _FileTask:
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
                         self.lexicon) for entry in entries]
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
-                    for warning in no_context_card(entry, note)]
+                    for warning in [*no_context_card(entry, note), *plural_only_noun(entry, note, self.lexicon)]]
         return _Checked([], [entry.identity for entry in entries],
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
                         warnings)
@@ -301,6 +313,7 @@ def _media_present(cached: tuple) -> bool:
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
 _MEDIA = Note._fields.index("media")
 _EXAMPLE_BLANK = FIELDS.index("ExampleBlank")
+_FORMS = FIELDS.index("Forms")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")
 
 

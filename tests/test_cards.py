@@ -116,3 +116,20 @@ def test_an_article_is_tied_to_its_noun():
     assert tie_articles("un élève / une élève") == "un\u00a0élève / une\u00a0élève"
     assert tie_articles("le numéro un") == "le\u00a0numéro un"
     assert tie_articles("l’anonymat") == "l’anonymat"
+
+
+def test_a_noun_the_dictionary_has_only_in_the_plural_is_warned_about_without_number_plural(cli, project):
+    Path("source/more.yaml").write_text("entries:\n" + "".join(
+        f"  - term: {term}\n    pos: noun\n    gender: {gender}\n    gloss: 詞\n"
+        for term, gender in (("funérailles", "f"), ("prix", "m"), ("lunettes", "f"), ("gens", "m"))),
+        encoding="utf-8")
+
+    result = cli("build")
+
+    assert result.exit_code == 0
+    warned = [line for line in result.stderr.splitlines() if "only in the plural" in line]
+    assert [line.split(": ")[0] for line in warned] == ["source/more.yaml:2:5", "source/more.yaml:10:5"]
+    assert warned[0] == ("source/more.yaml:2:5: warning: entry 'funérailles': the dictionary has 'funérailles' only in "
+                         "the plural; add `number: plural` so that its cards give it its plural article (les "
+                         "fiançailles, des fiançailles)")
+    assert cli("build", "--strict").exit_code == 1
