@@ -300,15 +300,22 @@ def _record(line: str) -> object:
 def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
     """Merge both sides of a conflicted lock, as Cargo and npm do theirs.
 
-    A note on one side only, or the same on both, is kept as it is. A note changed on both
-    sides keeps its first time and release marks, and takes a time later than both sides'
-    with an unknown hash, so that stamping gives it the merged source's content and a
-    newer time: learners who imported either side's build get the merge.
+    A note on one side only, or the same on both, is kept as it is, except a removed note
+    that the side of a later major version dropped (stamp.py): it stays dropped, or learners
+    who deleted it would get it back. A note changed on both sides keeps its first time and
+    release marks, and takes a time later than both sides' with an unknown hash, so that
+    stamping gives it the merged source's content and a newer time: learners who imported
+    either side's build get the merge.
     """
     ours_text, theirs_text, line = sides
     ours, theirs = (parse_lock(side, f"{name} (the {which} side of the conflict)")
                     for side, which in ((ours_text, "first"), (theirs_text, "second")))
     notes = {**theirs.notes, **ours.notes}
+    older, newer = sorted((ours, theirs), key=lambda side: side.major)
+    if older.major < newer.major:
+        for guid, stamp in older.notes.items():
+            if stamp.removed and stamp.released and guid not in newer.notes:
+                del notes[guid]
     differ = [guid for guid in ours.notes.keys() & theirs.notes.keys() if ours.notes[guid] != theirs.notes[guid]]
     # The release marks of the side that knows the later release: what learners of it have.
     known, other = sorted((ours, theirs), key=lambda side: _release_order(side.released), reverse=True)

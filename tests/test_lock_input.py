@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from deckbuild.lockfile import read_lock
+from deckbuild.lockfile import read_lock, write_lock
+from deckbuild.stamp import mark_released
 from tests.conftest import EPOCH
+from tests.helpers import edit
 
 LOCK = Path("source/deck.lock")
 READING = Path("source/hangzhou.yaml")
@@ -213,3 +215,30 @@ def test_every_value_of_a_line_is_checked_not_only_its_times(cli, project, old, 
     result = cli("build")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"source/deck.lock:{number}: note ") and message in result.stderr.splitlines()[0]
+
+
+def test_a_note_a_major_version_dropped_on_one_side_stays_dropped_in_the_merge(cli, project):
+    # 1.0.0 shipped gratin; 1.1.0 shipped it tagged as removed. One branch then releases 2.0.0,
+    # which drops it; the other goes on with 1.x. Learners who deleted it must not get it back.
+    def release(version: str) -> str:
+        manifest = Path("source/deck.yaml").read_text(encoding="utf-8")
+        edit("source/deck.yaml", re.search(r"version: \S+", manifest).group(),
+             f"version: {version}")
+        assert cli("build").exit_code == 0
+        write_lock(LOCK, mark_released(read_lock(LOCK), version))
+        return LOCK.read_text(encoding="utf-8")
+
+    release("1.0.0")
+    text = READING.read_text(encoding="utf-8")
+    READING.write_text(text[:text.index("  - term: gratin")] + text[text.index("  - term: numéro un"):],
+                       encoding="utf-8")
+    minor = release("1.1.0")
+    major = release("2.0.0")
+    assert "gratin" in minor and "gratin" not in major
+    LOCK.write_text(f"<<<<<<< HEAD\n{major}=======\n{minor}>>>>>>> minor\n", encoding="utf-8")
+
+    result = cli("build")
+
+    assert result.exit_code == 0, result.output
+    assert "resolved git's merge conflict" in result.stderr
+    assert "gratin|noun" not in {stamp.identity for stamp in read_lock(LOCK).notes.values()}
