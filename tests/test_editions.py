@@ -241,3 +241,25 @@ def test_a_release_carries_every_edition_and_an_edition_added_later_starts_its_o
     assert between.exit_code == 0 and "- Gloss: 银行的 → 银行的，与银行有关的" in between.output
     assert cli("check-upgrade", "--edition", "zh-TW").stderr == (
         "error: the deck has no edition 'zh-TW' under `variants:` in deck.yaml; declared: zh-CN\n")
+
+
+def test_a_spreadsheet_writes_texts_for_an_edition_as_columns_and_settings(cli, editions, collection):
+    Path("source/words.csv").write_text(
+        "#source: Le Monde, 3 mai 2025\n#source@zh-CN: 《世界报》\n"
+        "term,pos,gender,gloss,gloss@zh-CN\n"
+        "fenêtre,noun,f,窗戶,窗子\n"
+        "banque,noun,f,銀行,\n", encoding="utf-8")
+    assert cli("build").exit_code == 0
+    collection.import_package(editions / ZH_PACKAGE)
+    zh = notes_of(collection.col, ZH_MODEL)
+    assert (zh["fenêtre"]["Gloss"], zh["fenêtre"]["Source"]) == ("窗子", "《世界报》")
+    assert zh["banque"]["Gloss"] == "银行", "an empty cell is a text not written: the gloss, converted"
+
+
+def test_preview_shows_one_edition(cli, editions):
+    result = cli("preview", "--edition", "zh-CN")
+    assert result.exit_code == 0, result.output
+    index = Path("dist/preview/index.html").read_text(encoding="utf-8")
+    assert "法语词汇 Lexique" in index and "24 notes" in index
+    gender = Path("dist/preview/cards/001-gender-question-light.html").read_text(encoding="utf-8")
+    assert "阳性还是阴性？" in gender
