@@ -104,13 +104,16 @@ def cli() -> None:
 @click.option("--audio/--no-audio", default=None,
               help="Record terms and examples with espeak-ng instead of Anki's own voices [default: deck.yaml's "
                    "`audio`, else no].")
+@click.option("--edition", default=None, metavar="CODE",
+              help="Write only this edition's package and lock: a code of `variants:` in deck.yaml, or '' for the "
+                   "deck as written [default: every edition].")
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, strict: bool,
-          audio: bool | None) -> None:
+          audio: bool | None, edition: str | None) -> None:
     """Validate the sources and write dist/<slug>-<version>.apkg, and one package per edition in `variants:`."""
     progress = ProgressBar()
     try:
         packages, result = build_deck(Project(source_dir, templates_dir, out_dir), locked=locked, audio=audio,
-                                      strict=strict, progress=progress)
+                                      strict=strict, progress=progress, edition=edition)
     finally:
         progress.close()
     if result is not None:

@@ -123,16 +123,24 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
         warnings.insert(0, previous.resolution)
     others = []
     for index, (edition, edition_kind) in enumerate(zip(editions, kinds, strict=True)):
-        edition_notes = [Note._make(row) for result in checked for row in result.edition_notes[index]]
-        edition_previous = read_lock(project.lock_path_of(edition.edition), cache_dir)
-        edition_stamped = stamp(edition_previous, edition, edition_kind, edition_notes, identities)
-        if edition_previous.resolution:
-            warnings.insert(0, edition_previous.resolution)
-        others.append(Build(edition, edition_kind, edition_stamped.notes, len(edition_notes), edition_stamped.lock,
-                            edition_previous, []))
+        rows = [row for result in checked for row in result.edition_notes[index]]
+        others.append(_stamp_edition(project, edition, edition_kind, rows, identities, cache_dir))
+    warnings[:0] = [other.previous_lock.resolution for other in others if other.previous_lock.resolution]
     if strict and warnings:
         raise SourceError(warnings)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings, tuple(others))
+
+
+def _stamp_edition(project: Project, manifest: Manifest, kind: NoteType, rows: list[tuple], identities: list[str],
+                   cache_dir: Path | None) -> Build:
+    """Stamp another edition's notes (`rows`) against its own lock: its times move when its own text changes.
+
+    Its cards are the deck's (the French fields decide them), so the deck's warnings hold for it too.
+    """
+    notes = [Note._make(row) for row in rows]
+    previous = read_lock(project.lock_path_of(manifest.edition), cache_dir)
+    stamped = stamp(previous, manifest, kind, notes, identities)
+    return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, [])
 
 
 def no_context_card(entry: Entry, note: Note) -> list[Problem]:
@@ -164,24 +172,28 @@ def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: C
 
 
 def build(project: Project, locked: bool = False, audio: bool | None = None, force: bool = False,
-          strict: bool = False, progress: Progress = no_progress) -> tuple[list[Path], Build | None]:
+          strict: bool = False, progress: Progress = no_progress,
+          edition: str | None = None) -> tuple[list[Path], Build | None]:
     """Build every edition's .apkg into the project's output and update the locks; with `strict`, warnings fail.
 
-    Return the packages, the deck's first, and the build; no build if they were up to date (unless `force`).
+    With `edition` ("" for the deck as written, or a code of `variants:`), write that edition's
+    alone (every edition is checked all the same). Return the packages written, the deck's
+    first, and the build; no build if they were up to date (unless `force`).
     """
     with one_build_at_a_time(project):
         # --locked only checks, so it is not an input: up-to-date packages mean the locks match.
-        state = build_state(project, audio, strict)
+        state = build_state(project, audio, strict, edition)
         if not force and (packages := state.current()) is not None:
             return packages, None
         result = prepare(project, audio, progress, strict)
-        for edition in result.all_editions if locked else ():
-            if edition.lock_changed:
-                what = ("it has git's merge conflicts" if edition.previous_lock.resolution
-                        else edition.lock.describe_changes_from(edition.previous_lock))
-                raise BuildError(f"{project.lock_path_of(edition.manifest.edition)} is out of date ({what}); "
+        chosen = result if edition is None else replace(result.edition(edition), editions=())
+        for one in chosen.all_editions if locked else ():
+            if one.lock_changed:
+                what = ("it has git's merge conflicts" if one.previous_lock.resolution
+                        else one.lock.describe_changes_from(one.previous_lock))
+                raise BuildError(f"{project.lock_path_of(one.manifest.edition)} is out of date ({what}); "
                                  "run `make build` and commit the lock with the change")
-        return write(project, result, state, progress), result
+        return write(project, chosen, state, progress), result
 
 
 @contextlib.contextmanager
@@ -194,7 +206,8 @@ def one_build_at_a_time(project: Project) -> Iterator[None]:
         yield
 
 
-def build_state(project: Project, audio: bool | None = None, strict: bool = False) -> BuildState:
+def build_state(project: Project, audio: bool | None = None, strict: bool = False,
+                edition: str | None = None) -> BuildState:
     """What the up-to-date check compares: the inputs of a build with these options, as they are now.
 
     The dictionaries' and the voice's versions are inputs too: a new one changes the cards.
@@ -203,8 +216,9 @@ def build_state(project: Project, audio: bool | None = None, strict: bool = Fals
         data = index_key()
     except (FrenchDataError, EspeakError):
         data = "missing"  # prepare() says what is wrong
-    return BuildState(project.cache_dir, project.source_dir, project.templates_dir, project.out_dir,
-                      f"audio={audio} strict={strict} data={data} opencc={conversion.version()}", project.lock_path)
+    options = f"audio={audio} strict={strict} data={data} opencc={conversion.version()} edition={edition}"
+    return BuildState(project.cache_dir, project.source_dir, project.templates_dir, project.out_dir, options,
+                      project.lock_path)
 
 
 def write(project: Project, result: Build, state: BuildState, progress: Progress = no_progress) -> list[Path]:

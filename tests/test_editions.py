@@ -263,3 +263,15 @@ def test_preview_shows_one_edition(cli, editions):
     assert "法语词汇 Lexique" in index and "24 notes" in index
     gender = Path("dist/preview/cards/001-gender-question-light.html").read_text(encoding="utf-8")
     assert "阳性还是阴性？" in gender
+
+
+def test_build_edition_writes_that_edition_alone(cli, editions):
+    result = cli("build", "--edition", "zh-CN")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {ZH_PACKAGE}\n"
+    assert not MAIN_PACKAGE.exists() and not LOCKS[0].exists() and LOCKS[1].is_file()
+    assert cli("build", "--edition", "zh-CN").output == f"up to date: {ZH_PACKAGE}\n"
+    assert cli("build", "--edition", "").output == f"wrote {MAIN_PACKAGE}\n"
+    result = cli("build", "--edition", "zh-TW")
+    assert result.exit_code == 1
+    assert result.stderr == "error: the deck has no edition 'zh-TW' under `variants:` in deck.yaml; declared: zh-CN\n"
