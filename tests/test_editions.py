@@ -11,7 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from deckbuild.conversion import to_simplified
 from tests.conftest import EPOCH
 from tests.helpers import edit, sha256
 from tests.test_release import git, release, repo  # noqa: F401  (repo: a fixture used here)
@@ -275,3 +278,12 @@ def test_build_edition_writes_that_edition_alone(cli, editions):
     result = cli("build", "--edition", "zh-TW")
     assert result.exit_code == 1
     assert result.stderr == "error: the deck has no edition 'zh-TW' under `variants:` in deck.yaml; declared: zh-CN\n"
+
+
+_NOT_CHINESE = st.text(st.characters(max_codepoint=0x2E7F, exclude_categories=("Cs",)), max_size=40)  # French too
+
+
+@given(before=_NOT_CHINESE, after=_NOT_CHINESE)
+def test_the_conversion_never_touches_what_is_not_chinese(before, after):
+    assert to_simplified(before) == before
+    assert to_simplified(f"{before}網路{after}") == f"{before}网络{after}"
