@@ -21,14 +21,14 @@ check: lint test
 preview: $(VENV)/.dev
 	$(BIN)/python build.py preview
 
-# Releases. `make release VERSION=X.Y.Z` updates deck.yaml, the lock and CHANGELOG.md;
+# Releases. `make release VERSION=X.Y.Z` updates deck.yaml, the locks and changelogs of every edition;
 # commit, tag vX.Y.Z and push the tag: .github/workflows/release.yml does the rest,
 # with the targets below. `make release-check` runs its checks locally.
 release: $(VENV)/.dev
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z" >&2; exit 2; }
 	$(BIN)/python build.py bump "$(VERSION)"
 
-PREVIOUS_OPTION = $(if $(wildcard dist/previous/*.apkg),--previous "$(firstword $(wildcard dist/previous/*.apkg))")
+PREVIOUS_OPTION = $(foreach package,$(wildcard dist/previous/*.apkg),--previous "$(package)")
 release-check: $(VENV)/.dev
 	$(BIN)/python build.py release-check $(if $(TAG),--tag "$(TAG)") $(PREVIOUS_OPTION)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .atomic import remove_leftovers, replacing
 from .errors import display_path
+from .formats import lock_name
 from .load import READ_SUFFIXES
 
 log = logging.getLogger(__package__)
@@ -97,19 +98,25 @@ class FileCache:
 
 
 class BuildState:
-    """Remembers the inputs of the last build and the package it wrote, to skip a build that would change nothing."""
+    """Remembers the inputs of the last build and the packages it wrote, to skip a build that would change nothing."""
 
     def __init__(self, directory: Path, source_dir: Path, templates_dir: Path, out_dir: Path, options: str,
                  lock_path: Path):
+        """`lock_path` is the deck's lock; the other editions' locks are beside it (deck.zh-CN.lock)."""
         where = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
         self.path = directory / f"state-{where}.json"
         self.lock = lock_path
-        self.inputs = self._digest(source_dir, templates_dir, options)  # all but the lock, which the build writes
+        self.inputs = self._digest(source_dir, templates_dir, options)  # all but the locks, which the build writes
+
+    def locks(self) -> list[Path]:
+        """The locks there are now: the deck's, and each other edition's."""
+        return [self.lock, *sorted(self.lock.parent.glob(lock_name("*")))]
 
     def _digest(self, source_dir: Path, templates_dir: Path, options: str) -> bytes:
         digest = hashlib.sha256(code_digest() + options.encode())
+        locks = set(self.locks())
         for root in (source_dir, templates_dir):
-            for path in sorted(p for p in root.rglob("*") if p.is_file() and p != self.lock):
+            for path in sorted(p for p in root.rglob("*") if p.is_file() and p not in locks):
                 digest.update(str(path.relative_to(root)).encode() + b"\0")
                 if path.suffix.lower() in (*READ_SUFFIXES, ".html", ".css"):
                     digest.update(path.read_bytes())
@@ -118,25 +125,30 @@ class BuildState:
                     digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.digest()
 
-    def fingerprint(self, lock_digest: bytes | None = None) -> str:
-        if lock_digest is None:
-            lock_digest = hashlib.sha256(self.lock.read_bytes() if self.lock.exists() else b"").digest()
-        return hashlib.sha256(self.inputs + lock_digest).hexdigest()
+    def fingerprint(self, lock_digests: dict[Path, bytes] | None = None) -> str:
+        """Hash of the inputs and every lock; `lock_digests`, the SHA-256 of locks just written, saves reading them."""
+        digest = hashlib.sha256(self.inputs)
+        for lock in self.locks():
+            known = (lock_digests or {}).get(lock)
+            digest.update(lock.name.encode() + (known if known is not None else hashlib.sha256(
+                lock.read_bytes() if lock.exists() else b"").digest()))
+        return digest.hexdigest()
 
-    def current(self) -> Path | None:
-        """The package, if the inputs are those of the last build and the package is as it left it."""
+    def current(self) -> list[Path] | None:
+        """The packages, if the inputs are those of the last build and the packages are as it left them."""
         try:
             state = json.loads(self.path.read_text(encoding="utf-8"))
-            package = Path(state["package"])
-            if state["fingerprint"] == self.fingerprint() and state["stat"] == _stat(package):
-                return package
+            packages = [Path(package) for package in state["packages"]]
+            if state["fingerprint"] == self.fingerprint() and state["stat"] == [_stat(p) for p in packages]:
+                return packages
         except (OSError, ValueError, KeyError, TypeError):
             pass
         return None
 
-    def record(self, package: Path, lock_digest: bytes | None = None) -> None:
-        """Remember this build; `lock_digest`, the SHA-256 of the lock it wrote, saves reading it again."""
-        state = {"fingerprint": self.fingerprint(lock_digest), "package": str(package), "stat": _stat(package)}
+    def record(self, packages: list[Path], lock_digests: dict[Path, bytes] | None = None) -> None:
+        """Remember this build, which wrote `packages`; `lock_digests` as fingerprint() takes them."""
+        state = {"fingerprint": self.fingerprint(lock_digests), "packages": [str(package) for package in packages],
+                 "stat": [_stat(package) for package in packages]}
         with optional(self.path.parent):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(self.path)  # of a build killed while it wrote this

@@ -29,6 +29,9 @@ templates_option = click.option(
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings (a likely renamed entry) as problems.")
+edition_option = click.option(
+    "--edition", default="", metavar="CODE",
+    help="An edition declared under `variants:` in deck.yaml, such as zh-CN [default: the deck as written].")
 out_option = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
     show_default=True, help="Directory to write to.")
@@ -101,20 +104,22 @@ def cli() -> None:
 @click.option("--audio/--no-audio", default=None,
               help="Record terms and examples with espeak-ng instead of Anki's own voices [default: deck.yaml's "
                    "`audio`, else no].")
+@click.option("--edition", default=None, metavar="CODE",
+              help="Write only this edition's package and lock: a code of `variants:` in deck.yaml, or '' for the "
+                   "deck as written [default: every edition].")
 def build(source_dir: Path, templates_dir: Path, out_dir: Path, locked: bool, strict: bool,
-          audio: bool | None) -> None:
-    """Validate the sources and write dist/<slug>-<version>.apkg."""
+          audio: bool | None, edition: str | None) -> None:
+    """Validate the sources and write dist/<slug>-<version>.apkg, and one package per edition in `variants:`."""
     progress = ProgressBar()
     try:
-        package, result = build_deck(Project(source_dir, templates_dir, out_dir), locked=locked, audio=audio,
-                                     strict=strict, progress=progress)
+        packages, result = build_deck(Project(source_dir, templates_dir, out_dir), locked=locked, audio=audio,
+                                      strict=strict, progress=progress, edition=edition)
     finally:
         progress.close()
-    if result is None:
-        click.echo(f"up to date: {package}")
-    else:
+    if result is not None:
         report_warnings(result)
-        click.echo(f"wrote {package}")
+    for package in packages:
+        click.echo(f"up to date: {package}" if result is None else f"wrote {package}")
 
 
 @cli.command()
@@ -126,18 +131,21 @@ def validate(source_dir: Path, templates_dir: Path, strict: bool) -> None:
     result = prepare(Project(source_dir, templates_dir), audio=False, strict=strict, use_cache=False)
     report_warnings(result)
     click.echo(f"ok: {result.entry_count} entries in {result.manifest.name} {result.manifest.version}")
+    for edition in result.editions:
+        click.echo(f"ok: edition {edition.manifest.edition}, {edition.manifest.name}")
 
 
 @cli.command()
 @source_option
 @templates_option
 @out_option
-def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
+@edition_option
+def preview(source_dir: Path, templates_dir: Path, out_dir: Path, edition: str) -> None:
     """Render every card, light and night, as Anki does, into dist/preview/ (needs `anki`)."""
     project = Project(source_dir, templates_dir, out_dir)
     result = prepare(project)
     report_warnings(result)
-    click.echo(f"wrote {write_preview(result, project)}")
+    click.echo(f"wrote {write_preview(result.edition(edition), project)}")
 
 
 @cli.command("check-upgrade")
@@ -149,16 +157,18 @@ def preview(source_dir: Path, templates_dir: Path, out_dir: Path) -> None:
 @source_option
 @templates_option
 @out_option
+@edition_option
 def check_upgrade(old: Path | None, new: Path | None, merge_note_types: bool | None, source_dir: Path,
-                  templates_dir: Path, out_dir: Path) -> None:
+                  templates_dir: Path, out_dir: Path, edition: str) -> None:
     """Show what a learner with OLD.apkg gets by importing NEW.apkg, using the real Anki engine.
 
-    Without OLD and NEW: the last release (from dist/previous/, or rebuilt from its tag) and the current build.
+    Without OLD and NEW: the last release (from dist/previous/, or rebuilt from its tag) and the current build,
+    of the deck or of its --edition.
     """
     if (old is None) != (new is None):
         raise click.UsageError("give both OLD and NEW, or neither (the last release and the current build)")
     if old is None:
-        old, new = release.upgrade_from_last_release(Project(source_dir, templates_dir, out_dir))
+        old, new = release.upgrade_from_last_release(Project(source_dir, templates_dir, out_dir), edition)
     upgrade = run_check_upgrade(old, new, merge_note_types)
     for warning in upgrade.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -170,10 +180,12 @@ def check_upgrade(old: Path | None, new: Path | None, merge_note_types: bool | N
 @click.argument("old")
 @click.argument("new", required=False)
 @source_option
-def changelog(old: str, new: str | None, source_dir: Path) -> None:
+@edition_option
+def changelog(old: str, new: str | None, source_dir: Path, edition: str) -> None:
     """Print in Markdown what changed from OLD to NEW (default: the sources): a git ref, .apkg or source directory."""
     project = Project(source_dir)
-    before, after = release.load_snapshot(old, project), release.load_snapshot(new or str(source_dir), project)
+    before = release.load_snapshot(old, project, edition)
+    after = release.load_snapshot(new or str(source_dir), project, edition)
     click.echo(changes.changelog(before, after).rstrip())
 
 
@@ -186,9 +198,11 @@ def changelog(old: str, new: str | None, source_dir: Path) -> None:
               default=Path("CHANGELOG.md"), show_default=True, help="The changelog to add the release notes to.")
 def bump(version: str, source_dir: Path, templates_dir: Path, out_dir: Path, changelog_path: Path) -> None:
     """Make VERSION the next release: deck.yaml, the lock and the changelog, checked against the last one."""
-    section = release.bump(Project(source_dir, templates_dir, out_dir), version, changelog_path)
-    click.echo(section.rstrip())
-    click.echo(f"\nnext: commit source/ and {changelog_path}, then tag v{version} and push the tag")
+    sections = release.bump(Project(source_dir, templates_dir, out_dir), version, changelog_path)
+    for index, (path, section) in enumerate(sections):
+        click.echo((f"\n{path}:\n" if index else "") + section.rstrip())
+    changelogs = " and ".join(str(path) for path, _ in sections)
+    click.echo(f"\nnext: commit source/ and {changelogs}, then tag v{version} and push the tag")
 
 
 @cli.command("release-check")
@@ -196,9 +210,9 @@ def bump(version: str, source_dir: Path, templates_dir: Path, out_dir: Path, cha
 @templates_option
 @out_option
 @click.option("--tag", help="The tag being released (vX.Y.Z); it must match the version.")
-@click.option("--previous", type=click.Path(dir_okay=False, path_type=Path),
-              help="The last release's .apkg (default: rebuilt from its git tag).")
+@click.option("--previous", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+              help="The last release's .apkg, once per edition, found by name (default: rebuilt from its git tag).")
 def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str | None,
-                  previous: Path | None) -> None:
-    """Check that this commit can be released and lay the release out in dist/release/."""
-    click.echo(release.release_check(Project(source_dir, templates_dir, out_dir), tag, previous))
+                  previous: tuple[Path, ...]) -> None:
+    """Check that this commit can be released and lay the release out, every edition, in dist/release/."""
+    click.echo(release.release_check(Project(source_dir, templates_dir, out_dir), tag, list(previous)))

@@ -70,6 +70,11 @@ def is_removed_tag(tag: str) -> bool:
     return tag.endswith(f"::{_REMOVED}")
 
 
+def lock_name(edition: str = "") -> str:
+    """The file name of an edition's lock: `deck.lock` for the deck as written, `deck.<code>.lock` for another."""
+    return f"deck.{edition}.lock" if edition else "deck.lock"
+
+
 def package_name(slug: str, version: str) -> str:
     """The file name of a deck's package: `<slug>-<version>.apkg`."""
     return f"{slug}-{version}.apkg"

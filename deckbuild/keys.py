@@ -258,6 +258,33 @@ class Labels(Section):
     """A mapping of card labels, each key of `keys`; `defaults` for those not written."""
 
 
+class Variants(KeyType):
+    """The editions of a deck: a mapping of language tags (`pattern`) to mappings of `keys`."""
+
+    expected = "a mapping of editions, such as 'zh-CN:'"
+    default = ()
+
+    def __init__(self, pattern: str, keys: Keys):
+        self.pattern, self.keys = re.compile(pattern), keys
+
+    def check(self, node: Node, what: str, checker: Checker) -> list[tuple[str, Node, dict, dict]] | None:
+        """Return each edition written at `node`: its code, where, and its checked values and their nodes."""
+        if not isinstance(node, Mapping):
+            checker.report(node, f"{what}: expected {self.expected}, found {describe(node)}")
+            return None
+        editions = []
+        for key_node, value_node in node.pairs:
+            code = key_node.value
+            if not self.pattern.fullmatch(code):
+                checker.report(key_node, f"{what}: expected an edition named by its language tag, such as zh-CN, "
+                                         f"found '{clip(code)}'")
+                continue
+            checked = checker.mapping(value_node, self.keys, f"{what}, edition '{code}'")
+            if checked is not None and all(key.name in checked[0] for key in self.keys.required):
+                editions.append((code, key_node, *checked))
+        return editions
+
+
 _UNSET = object()
 
 
@@ -270,6 +297,7 @@ class Key:
     doc: str
     required: bool = False
     default: object = field(default=_UNSET)  # by default, the type's
+    per_edition: bool = False  # Chinese text: converted for each edition, or written for one as `gloss@zh-CN`
 
     def __post_init__(self) -> None:
         if self.default is _UNSET:

@@ -132,13 +132,14 @@ def _is_reading(path: Path, source_dir: Path) -> bool:
             and not any(part.startswith(".") for part in relative))
 
 
-def unread_files(source_dir: Path) -> list[Problem]:
+def unread_files(source_dir: Path, locks: list[str] = ()) -> list[Problem]:
     """Warn of each file under `source_dir` that the build does not read: nothing is ignored silently.
 
     Read are deck.yaml, the reading files (.yaml, .csv, .tsv; .yml is refused), the lock and
-    what is under media/; hidden files (.DS_Store, editors' backups) are no one's content.
+    the other editions' `locks`, and what is under media/; hidden files (.DS_Store, editors'
+    backups) are no one's content.
     """
-    read = {MANIFEST_NAME, "deck.lock"}
+    read = {MANIFEST_NAME, "deck.lock", *locks}
     warnings = []
     for path in _files(source_dir):
         relative = path.relative_to(source_dir)

@@ -22,10 +22,10 @@ from pathlib import Path
 from .atomic import replacing
 from .cache import FileCache
 from .errors import BuildError, LockError, Problem, clip, display_path
-from .formats import Version
+from .formats import Version, lock_name
 from .lockcheck import check_header, conflict_sides, line_of, note_problems, parse_json, time_problem
 
-LOCK_NAME = "deck.lock"
+LOCK_NAME = lock_name()
 _FORMAT = 1
 _NOTES_START = ' "notes": {\n'
 _NOTES_END = "\n }\n}\n"
@@ -227,7 +227,7 @@ def read_lock(path: Path, cache_dir: Path | None = None) -> Lock:
         return Lock()
     data = path.read_bytes()
     digest = hashlib.sha256(data).digest()
-    cache = _cache(cache_dir)
+    cache = _cache(cache_dir, path)
     origin = LockText(path, digest=digest)
     if (rows := cache.get(cache.key_of_digest(str(path), digest))) is not None:
         major, released, note_type, notes = rows
@@ -387,12 +387,13 @@ def write_lock_file(path: Path, lock: Lock) -> bytes:
 
 def remember_lock(path: Path, lock: Lock, digest: bytes, cache_dir: Path | None) -> None:
     """Keep the lock just read or written, parsed, for the next build to read (see read_lock)."""
-    cache = _cache(cache_dir)
+    cache = _cache(cache_dir, path)
     note_type = asdict(lock.note_type) if lock.note_type else None
     rows = [tuple(getattr(stamp, key) for key in _CACHE_ROW) for stamp in lock.notes.values()]
     cache.put(cache.key_of_digest(str(path), digest), (lock.major, lock.released, note_type, rows))
     cache.prune()
 
 
-def _cache(cache_dir: Path | None) -> FileCache:
-    return FileCache(cache_dir, b"lock", kind="locks")
+def _cache(cache_dir: Path | None, path: Path) -> FileCache:
+    # One folder per lock (each edition has one): remembering one forgets the others' old versions only.
+    return FileCache(cache_dir, b"lock", kind="locks" if path.name == LOCK_NAME else f"locks-{path.name}")

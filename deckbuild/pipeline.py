@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from . import conversion
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, log, optional
+from .editions import edition_entry, edition_manifest
 from .errors import BuildError, Problem, SourceError, display_path
 from .espeak import EspeakError
 from .french_data import FrenchDataError, FrenchLexicon, index_key
@@ -40,11 +42,25 @@ class Build:
     lock: Lock
     previous_lock: Lock
     warnings: list[Problem]
+    editions: tuple[Build, ...] = ()  # the other editions (`variants:`), each built as this one is, and with it
 
     @property
     def lock_changed(self) -> bool:
         """Whether the lock file must be written: what it records changed, or it was read with conflicts."""
         return self.lock != self.previous_lock or bool(self.previous_lock.resolution)
+
+    @property
+    def all_editions(self) -> tuple[Build, ...]:
+        """The deck as written, then each other edition."""
+        return (self, *self.editions)
+
+    def edition(self, code: str) -> Build:
+        """The build of the edition `code` ("" for the deck as written); raise BuildError if none has it."""
+        for result in self.all_editions:
+            if result.manifest.edition == code:
+                return result
+        declared = ", ".join(self.manifest.editions) or "none"
+        raise BuildError(f"the deck has no edition '{code}' under `variants:` in deck.yaml; declared: {declared}")
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): told as a long build goes
@@ -71,17 +87,22 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     if version is not None:
         manifest = replace(manifest, version=version)
     kind = note_type(manifest, project.templates_dir)
+    editions = [edition_manifest(manifest, variant) for variant in manifest.variants]
+    kinds = [note_type(edition, project.templates_dir) for edition in editions]
     use_audio = manifest.audio if audio is None else audio
     cache_dir = project.cache_dir if use_cache else None
     lexicon = _lexicon()  # in this process: the index is built once, before workers start
     speech_dir = project.cache_dir / "speech" if use_audio else None
     voice = Speaker(speech_dir).version if speech_dir else ""  # another voice: other recordings
     # The index's name holds its key: other dictionaries, other cards.
-    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{voice}\0{lexicon.path.name}".encode())
-    task = _FileTask(manifest, source_dir, speech_dir, lexicon)
+    converter = conversion.version() if editions else ""  # another OpenCC may convert otherwise
+    files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{voice}\0{lexicon.path.name}\0{converter}".encode())
+    task = _FileTask(manifest, source_dir, speech_dir, lexicon, tuple(editions))
     checked = _check_files(reading_paths, task, files, progress)
     problems = [Problem(*problem) for result in checked for problem in result.problems]
-    warnings = unread_files(source_dir) + [Problem(*warning) for result in checked for warning in result.warnings]
+    edition_locks = [project.lock_path_of(edition.edition).name for edition in editions]
+    warnings = unread_files(source_dir, edition_locks) + [
+        Problem(*warning) for result in checked for warning in result.warnings]
     identities = [identity for result in checked for identity in result.identities]
     entry_rows = [row for result in checked for row in result.entries]
     notes = [Note._make(row) for result in checked for row in result.notes]
@@ -100,9 +121,26 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     warnings += blanked_cards(previous, kind, notes, entry_at)
     if previous.resolution:
         warnings.insert(0, previous.resolution)
+    others = []
+    for index, (edition, edition_kind) in enumerate(zip(editions, kinds, strict=True)):
+        rows = [row for result in checked for row in result.edition_notes[index]]
+        others.append(_stamp_edition(project, edition, edition_kind, rows, identities, cache_dir))
+    warnings[:0] = [other.previous_lock.resolution for other in others if other.previous_lock.resolution]
     if strict and warnings:
         raise SourceError(warnings)
-    return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)
+    return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings, tuple(others))
+
+
+def _stamp_edition(project: Project, manifest: Manifest, kind: NoteType, rows: list[tuple], identities: list[str],
+                   cache_dir: Path | None) -> Build:
+    """Stamp another edition's notes (`rows`) against its own lock: its times move when its own text changes.
+
+    Its cards are the deck's (the French fields decide them), so the deck's warnings hold for it too.
+    """
+    notes = [Note._make(row) for row in rows]
+    previous = read_lock(project.lock_path_of(manifest.edition), cache_dir)
+    stamped = stamp(previous, manifest, kind, notes, identities)
+    return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, [])
 
 
 def no_context_card(entry: Entry, note: Note) -> list[Problem]:
@@ -146,23 +184,28 @@ def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: C
 
 
 def build(project: Project, locked: bool = False, audio: bool | None = None, force: bool = False,
-          strict: bool = False, progress: Progress = no_progress) -> tuple[Path, Build | None]:
-    """Build the deck's .apkg into the project's output and update the lock; with `strict`, warnings are problems.
+          strict: bool = False, progress: Progress = no_progress,
+          edition: str | None = None) -> tuple[list[Path], Build | None]:
+    """Build every edition's .apkg into the project's output and update the locks; with `strict`, warnings fail.
 
-    Return the package, and the build; no build if the package was up to date (unless `force`).
+    With `edition` ("" for the deck as written, or a code of `variants:`), write that edition's
+    alone (every edition is checked all the same). Return the packages written, the deck's
+    first, and the build; no build if they were up to date (unless `force`).
     """
     with one_build_at_a_time(project):
-        # --locked only checks, so it is not an input: an up-to-date package means the lock matches.
-        state = build_state(project, audio, strict)
-        if not force and (package := state.current()) is not None:
-            return package, None
+        # --locked only checks, so it is not an input: up-to-date packages mean the locks match.
+        state = build_state(project, audio, strict, edition)
+        if not force and (packages := state.current()) is not None:
+            return packages, None
         result = prepare(project, audio, progress, strict)
-        if locked and result.lock_changed:
-            what = ("it has git's merge conflicts" if result.previous_lock.resolution
-                    else result.lock.describe_changes_from(result.previous_lock))
-            raise BuildError(f"{project.lock_path} is out of date ({what}); "
-                             "run `make build` and commit the lock with the change")
-        return write(project, result, state, progress), result
+        chosen = result if edition is None else replace(result.edition(edition), editions=())
+        for one in chosen.all_editions if locked else ():
+            if one.lock_changed:
+                what = ("it has git's merge conflicts" if one.previous_lock.resolution
+                        else one.lock.describe_changes_from(one.previous_lock))
+                raise BuildError(f"{project.lock_path_of(one.manifest.edition)} is out of date ({what}); "
+                                 "run `make build` and commit the lock with the change")
+        return write(project, chosen, state, progress), result
 
 
 @contextlib.contextmanager
@@ -175,7 +218,8 @@ def one_build_at_a_time(project: Project) -> Iterator[None]:
         yield
 
 
-def build_state(project: Project, audio: bool | None = None, strict: bool = False) -> BuildState:
+def build_state(project: Project, audio: bool | None = None, strict: bool = False,
+                edition: str | None = None) -> BuildState:
     """What the up-to-date check compares: the inputs of a build with these options, as they are now.
 
     The dictionaries' and the voice's versions are inputs too: a new one changes the cards.
@@ -184,33 +228,57 @@ def build_state(project: Project, audio: bool | None = None, strict: bool = Fals
         data = index_key()
     except (FrenchDataError, EspeakError):
         data = "missing"  # prepare() says what is wrong
-    return BuildState(project.cache_dir, project.source_dir, project.templates_dir, project.out_dir,
-                      f"audio={audio} strict={strict} data={data}", project.lock_path)
+    options = f"audio={audio} strict={strict} data={data} opencc={conversion.version()} edition={edition}"
+    return BuildState(project.cache_dir, project.source_dir, project.templates_dir, project.out_dir, options,
+                      project.lock_path)
 
 
-def write(project: Project, result: Build, state: BuildState, progress: Progress = no_progress) -> Path:
-    """Write the package of `result` and, if it changed, its lock: both take their place, or neither does."""
+def write(project: Project, result: Build, state: BuildState, progress: Progress = no_progress) -> list[Path]:
+    """Write every edition's package and, where it changed, its lock: all take their place, or none does.
+
+    Return the packages, the deck's first.
+    """
+    with contextlib.ExitStack() as stack:
+        # Each is written beside its place, and they are renamed into place once all are whole
+        # (the stack's exits, last first: the locks, then the packages, then the deck's own).
+        written = [_write_edition(project, edition, stack, progress) for edition in result.all_editions]
+    lock_digests = {}
+    for edition, (_, lock_path, lock_digest) in zip(result.all_editions, written, strict=True):
+        if lock_digest is not None:
+            remember_lock(lock_path, edition.lock, lock_digest, project.cache_dir)
+            lock_digests[lock_path] = lock_digest
+    packages = [package for package, _, _ in written]
+    state.record(packages, lock_digests)
+    return packages
+
+
+def _write_edition(project: Project, result: Build, stack: contextlib.ExitStack,
+                   progress: Progress) -> tuple[Path, Path, bytes | None]:
+    """Write one edition's package and, if it changed, its lock, beside their places; rename them when `stack` ends.
+
+    Return the package, the lock and the SHA-256 of the lock written (None if it was not).
+    """
     package = project.package_path(result.manifest)
-    lock_path = project.lock_path
+    lock_path = project.lock_path_of(result.manifest.edition)
     for path in (package, lock_path):
         remove_leftovers(path)
     changed = result.lock_changed
-    # Both are written beside their places, the lock while the package is (SQLite and zlib let
-    # go of the GIL), and renamed into place only once both are whole, the package first.
-    with _writing(lock_path), replacing(lock_path) if changed else contextlib.nullcontext() as partial_lock, \
-            ThreadPoolExecutor(max_workers=1) as pool:
+    # The package takes its place before its lock (the stack's exits run last first).
+    stack.enter_context(_writing(lock_path))
+    partial_lock = stack.enter_context(replacing(lock_path)) if changed else None
+    stack.enter_context(_writing(package))
+    partial_package = stack.enter_context(replacing(package))
+    # The lock is written while the package is (SQLite and zlib let go of the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
         lock_written = pool.submit(write_lock_file, partial_lock, result.lock) if changed else None
-        with _writing(package), replacing(package) as partial_package:
+        with _writing(package):
             progress("writing the package", 0, 1)
             write_package(partial_package, result.manifest, result.note_type, result.lock.note_type.modified,
                           result.notes)
             progress("writing the package", 1, 1)
-            with _writing(lock_path):
-                lock_digest = lock_written.result() if lock_written else None
-    if lock_digest is not None:
-        remember_lock(lock_path, result.lock, lock_digest, project.cache_dir)
-    state.record(package, lock_digest)
-    return package
+        with _writing(lock_path):
+            lock_digest = lock_written.result() if lock_written else None
+    return package, lock_path, lock_digest
 
 
 @contextlib.contextmanager
@@ -253,6 +321,7 @@ class _Checked(NamedTuple):
     entries: list[tuple]  # each an Entry's fields, its Location as a tuple
     notes: list[tuple]  # each a Note's fields
     warnings: list[tuple]  # each a Problem's fields
+    edition_notes: list[list[tuple]]  # per other edition, each a Note's fields
 
 
 @dataclass(frozen=True)
@@ -263,22 +332,28 @@ class _FileTask:
     source_dir: Path
     speech_dir: Path | None
     lexicon: FrenchLexicon
+    editions: tuple[Manifest, ...] = ()  # the manifests of the other editions, in the order of `variants:`
 
     def __call__(self, path: Path, data: bytes) -> _Checked:
         problems: list[Problem] = []
         source = load_file(path, data, problems)
-        entries = validate_reading(source, self.source_dir, problems) if source is not None else []
+        entries = validate_reading(source, self.source_dir, problems, self.manifest.editions) if source else []
         if problems:
-            return _Checked([tuple(problem) for problem in problems], [], [], [], [])
+            return _Checked([tuple(problem) for problem in problems], [], [], [], [], [])
         speaker = Speaker(self.speech_dir) if self.speech_dir else None
         self.lexicon.prefetch(entry.term for entry in entries)
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
                         self.lexicon) for entry in entries]
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
                     for warning in [*no_context_card(entry, note), *plural_only_noun(entry, note, self.lexicon)]]
+        editions = [[tuple(render(shown, note_guid(edition.deck_id, shown), edition, self.source_dir, speaker,
+                                  self.lexicon))
+                     for shown in (edition_entry(entry, variant) for entry in entries)]
+                    for variant, edition in zip(self.manifest.variants, self.editions, strict=True)]
         return _Checked([], [entry.identity for entry in entries],
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
-                        warnings)
+                        warnings, editions)
+
 
 
 def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:

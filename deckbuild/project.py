@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import package_name
+from .formats import lock_name, package_name
 from .load import MANIFEST_NAME
 from .lockfile import LOCK_NAME
 from .schema import Manifest
@@ -33,6 +33,10 @@ class Project:
     @property
     def lock_path(self) -> Path:
         return self.source_dir / LOCK_NAME
+
+    def lock_path_of(self, edition: str) -> Path:
+        """The lock of the edition `edition` ("" for the deck as written): deck.lock, deck.zh-CN.lock."""
+        return self.source_dir / lock_name(edition)
 
     def package_path(self, manifest: Manifest) -> Path:
         """Where the package of `manifest`'s version is written."""

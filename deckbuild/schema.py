@@ -32,6 +32,7 @@ from .keys import (  # noqa: F401  (ANKI_ID_MAX, TAG_PATTERN: part of the schema
     Steps,
     Tags,
     Text,
+    Variants,
 )
 
 # Abbreviations printed on the cards, as French dictionaries (and the seed) write them.
@@ -86,6 +87,28 @@ OPTION_KEYS = Keys((
     Key("bury_siblings", Flag(), "`true`: a note's other cards wait for the next day, so a word is tested once a day."),
 ))
 
+# How an edition's Chinese is written: `simplified` converts the sources' Traditional (Taiwan) with
+# mainland phrases (conversion.py); `traditional` keeps it as written.
+CHINESE = ("traditional", "simplified")
+EDITION_PATTERN = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})+"  # a language tag with a region or script: zh-CN, zh-Hans
+
+# The keys of one edition under `variants:` in deck.yaml: what may differ from the deck as written.
+VARIANT_KEYS = Keys((
+    Key("name", Text(), "Anki deck name of this edition; not the deck's.", required=True),
+    Key("deck_id", AnkiId(), "Fixed Anki deck id of this edition, chosen once; not the deck's.",
+        required=True),
+    Key("model_id", AnkiId(), "Fixed Anki note-type id of this edition, chosen once; not the deck's.",
+        required=True),
+    Key("chinese", Choice(CHINESE), "`simplified`: Chinese text converted from Traditional (Taiwan) to Simplified "
+                                    "with mainland phrases; `traditional` (default): as written.",
+        default="traditional"),
+    Key("slug", Text(max_length=80, pattern=r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*"),
+        "File-name stem of its package (default: the deck's slug, then the edition, as `lexique-zh-CN`)."),
+    Key("note_type", Text(), "Name of its note type (default: the deck's, converted, then the edition)."),
+    Key("description", Text(max_length=4000), "Shown in Anki under its name (default: the deck's, converted)."),
+    Key("labels", Labels(LABEL_KEYS, {}), "Its card labels, as written (default: the deck's, converted)."),
+))
+
 MANIFEST_KEYS = Keys((
     Key("name", DeckName(), "Anki deck name; `::` makes subdecks. Renaming it makes a new deck on import.",
         required=True),
@@ -106,13 +129,17 @@ MANIFEST_KEYS = Keys((
         "Where new versions are published; shown as a link in the deck's description."),
     Key("options", Section(OPTION_KEYS),
         "Study options shipped as the deck's preset (new cards a day, …); see Study options below."),
+    Key("variants", Variants(EDITION_PATTERN, VARIANT_KEYS),
+        "Other editions built from the same sources, by language tag (`zh-CN:`); see Editions."),
 ))
 
 FILE_KEYS = Keys((
     Key("entries", Entries(), "The vocabulary entries of this reading or lesson.", required=True),
-    Key("source", Text(max_length=1000), "Citation of the text the words come from; shown on every card."),
+    Key("source", Text(max_length=1000), "Citation of the text the words come from; shown on every card.",
+        per_edition=True),
     Key("tags", Tags(), "Anki tags given to every entry of the file."),
-    Key("deck", DeckName(), "A lesson: the file's cards go into the subdeck `<deck name>::<deck>`."),
+    Key("deck", DeckName(), "A lesson: the file's cards go into the subdeck `<deck name>::<deck>`.",
+        per_edition=True),
 ))
 
 ENTRY_KEYS = Keys((
@@ -120,12 +147,14 @@ ENTRY_KEYS = Keys((
     Key("pos", Choice(PARTS_OF_SPEECH), "Part of speech.", required=True),
     Key("gender", Choice(GENDERS), "Gender of a noun: `m`, `f`, or `mf` for both; nouns only, required."),
     Key("number", Choice(NUMBERS), "`plural` for a noun used only in the plural (fiançailles)."),
-    Key("gloss", Text(max_length=500), "The meaning, in the learner's language.", required=True),
-    Key("etymology", Text(max_length=2000), "Where the word comes from."),
+    Key("gloss", Text(max_length=500), "The meaning, in the learner's language.", required=True,
+        per_edition=True),
+    Key("etymology", Text(max_length=2000), "Where the word comes from.", per_edition=True),
     Key("example", Text(max_length=1000), "A French sentence or phrase using the term."),
-    Key("example_gloss", Text(max_length=1000), "Translation of the example."),
+    Key("example_gloss", Text(max_length=1000), "Translation of the example.", per_edition=True),
     Key("form", Text(max_length=120), "The term's form as it stands in the example, if inflected (épargnée)."),
-    Key("notes", Text(max_length=2000), "Anything else: usage, collocations, register."),
+    Key("notes", Text(max_length=2000), "Anything else: usage, collocations, register.",
+        per_edition=True),
     Key("image", MediaPath((".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg")),
         "A picture, as a path under `source/media/`."),
     Key("audio", MediaPath((".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac")),
@@ -146,6 +175,21 @@ ENTRY_KEYS = Keys((
 
 
 @dataclass(frozen=True)
+class Variant:
+    """Another edition of the deck, declared under `variants:` in deck.yaml (editions.py builds it)."""
+
+    code: str  # its language tag, as `variants:` names it: zh-CN
+    name: str
+    deck_id: int
+    model_id: int
+    chinese: str = "traditional"
+    slug: str = ""
+    note_type: str = ""
+    description: str | None = None  # None: the deck's, converted
+    labels: dict[str, str] = field(default_factory=dict)  # only those written
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The deck as a whole, from `source/deck.yaml`."""
 
@@ -160,6 +204,13 @@ class Manifest:
     updates_url: str = ""
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     options: dict[str, object] | None = None  # written: the deck ships a preset
+    variants: tuple[Variant, ...] = ()  # the other editions; none in an edition's own manifest
+    edition: str = ""  # the edition this manifest describes: "" for the deck as written, else its code
+
+    @property
+    def editions(self) -> tuple[str, ...]:
+        """The codes of the editions declared under `variants:`."""
+        return tuple(variant.code for variant in self.variants)
 
     @property
     def major(self) -> int:
@@ -167,14 +218,15 @@ class Manifest:
 
 
 # Fields with defaults come last in a named tuple: the required keys (term, pos, gloss), the others as
-# declared, then what the file gives (its source and lesson) and where the entry was written. The cache
-# stores entries as plain tuples in this order.
+# declared, then what the file gives (its source and lesson), the entry's texts for other editions
+# ((edition, key, text), from `gloss@zh-CN:`) and where the entry was written. The cache stores entries
+# as plain tuples in this order.
 _OPTIONAL_ENTRY_KEYS = [key for key in ENTRY_KEYS if not key.required]
 _EntryFields = namedtuple(
     "Entry",
     [key.name for key in ENTRY_KEYS.required] + [key.name for key in _OPTIONAL_ENTRY_KEYS]
-    + ["source", "deck", "where"],
-    defaults=[key.default for key in _OPTIONAL_ENTRY_KEYS] + ["", "", Location("", 0, 0)],
+    + ["source", "deck", "overrides", "where"],
+    defaults=[key.default for key in _OPTIONAL_ENTRY_KEYS] + ["", "", (), Location("", 0, 0)],
 )
 
 

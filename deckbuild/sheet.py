@@ -28,7 +28,7 @@ _DELIMITERS = (",", ";", "\t")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"')  # unrolled: no backtracking on a quote never closed
 _PLAIN = {delimiter: re.compile(f"[^{delimiter}\r\n]*") for delimiter in _DELIMITERS}
-_SETTING = re.compile(r"#\s*([A-Za-z_][\w-]*)\s*:\s*")
+_SETTING = re.compile(r"#\s*([A-Za-z_][\w@-]*)\s*:\s*")  # @: a setting for one edition, #source@zh-CN:
 _WORD = re.compile(r"\S+")
 _TWICE = Scalar(0, 0, "", None, False)  # the key of a column the header names twice, reported once
 

@@ -16,17 +16,18 @@ from typing import NamedTuple
 
 from . import french
 from .errors import Problem, clip
-from .keys import EMPTY, Invalid, Keys, MediaPath, closest, describe
+from .keys import EMPTY, Invalid, Key, Keys, MediaPath, closest, describe
 from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile, media_file
-from .schema import DEFAULT_LABELS, ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, Entry, Location, Manifest
+from .schema import DEFAULT_LABELS, ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, Entry, Location, Manifest, Variant
 
 
 class FileChecker:
     """Checks the nodes of one file against the schema, collecting problems."""
 
-    def __init__(self, source: SourceFile, problems: list[Problem]):
+    def __init__(self, source: SourceFile, problems: list[Problem], editions: tuple[str, ...] = ()):
         self.source = source
         self.problems = problems
+        self.editions = editions  # the codes of the deck's other editions, which `gloss@zh-CN:` may name
         self.unknown_keys: set[Node] = set()  # a spreadsheet's rows share their header's keys: told once
 
     def where(self, node: Node) -> Location:
@@ -50,13 +51,18 @@ class FileChecker:
             name = key_node.value
             key = by_name.get(name)
             if key is None:
-                close = closest(name, by_name)
-                meant.add(close or "")
-                hint = f"; did you mean '{close}'?" if close else f"; expected one of: {', '.join(by_name)}"
-                if key_node not in self.unknown_keys:
-                    self.unknown_keys.add(key_node)
-                    self.report(key_node, f"{what}: unknown field '{clip(name)}'{hint}")
-                continue
+                base, at, edition = name.partition("@")
+                problem = self._edition_problem(base, edition, keys) if at else None
+                if not at or problem:
+                    close = closest(base, by_name)
+                    meant.add(close or "")
+                    hint = f"; did you mean '{close}'?" if close else f"; expected one of: {', '.join(by_name)}"
+                    problem = problem or f"unknown field '{clip(name)}'{hint}"
+                    if key_node not in self.unknown_keys:
+                        self.unknown_keys.add(key_node)
+                        self.report(key_node, f"{what}: {problem}")
+                    continue
+                key = Key(name, by_name[base].type, by_name[base].doc)  # never required
             field = f"{what}, field '{name}'"
             value = key.type.check(value_node, field, self)
             if value is EMPTY:  # as if not written, unless it must be
@@ -72,14 +78,41 @@ class FileChecker:
         return values, nodes
 
 
+    def _edition_problem(self, base: str, edition: str, keys: Keys) -> str | None:
+        """Say what is wrong with a field `base@edition`, a text for one edition; None if it is good."""
+        if base not in keys.by_name:
+            close = closest(base, keys.by_name)
+            hint = (f"did you mean '{close}@{clip(edition)}'?" if close
+                    else f"expected one of: {', '.join(keys.by_name)}")
+            return f"unknown field '{clip(base)}@{clip(edition)}'; {hint}"
+        per_edition = [key.name for key in keys if key.per_edition]
+        if not keys.by_name[base].per_edition:
+            return (f"field '{clip(base)}@{clip(edition)}': only Chinese text has a text per edition, found "
+                    f"'{base}'; expected one of: {', '.join(f'{name}@{clip(edition)}' for name in per_edition)}")
+        if edition not in self.editions:
+            if not self.editions:
+                return (f"field '{clip(base)}@{clip(edition)}': the deck has no edition '{clip(edition)}'; declare "
+                        f"it under `variants:` in deck.yaml, or remove the field")
+            close = closest(edition, self.editions)
+            hint = f"did you mean '{base}@{close}'?" if close else "expected one of: " + ", ".join(
+                f"{base}@{code}" for code in self.editions)
+            return (f"field '{clip(base)}@{clip(edition)}': the deck has no edition '{clip(edition)}' under "
+                    f"`variants:` in deck.yaml; {hint}")
+        return None
+
+
 def validate_manifest(source: SourceFile, problems: list[Problem]) -> Manifest | None:
     """Check the parsed `deck.yaml`; return the Manifest, or None after appending its problems."""
     return _manifest(FileChecker(source, problems))
 
 
-def validate_reading(source: SourceFile, source_dir: Path, problems: list[Problem]) -> list[Entry]:
-    """Check one parsed reading file; return its good entries, appending the problems of the others."""
-    return _reading(FileChecker(source, problems), source_dir)
+def validate_reading(source: SourceFile, source_dir: Path, problems: list[Problem],
+                     editions: tuple[str, ...] = ()) -> list[Entry]:
+    """Check one parsed reading file; return its good entries, appending the problems of the others.
+
+    `editions` are the deck's other editions, for which a text may be written as `gloss@zh-CN:`.
+    """
+    return _reading(FileChecker(source, problems, editions), source_dir)
 
 
 def _manifest(file: FileChecker) -> Manifest | None:
@@ -95,7 +128,40 @@ def _manifest(file: FileChecker) -> Manifest | None:
             return None
     plain.setdefault("note_type", f"{plain['name']} vocabulary")
     plain["labels"] = {**DEFAULT_LABELS, **plain.get("labels", {})}
+    if "variants" in plain:
+        plain["variants"] = _variants(file, plain, plain["variants"])
+        if plain["variants"] is None:
+            return None
     return Manifest(**plain)
+
+
+def _variants(file: FileChecker, deck: dict[str, object], written: list) -> tuple[Variant, ...] | None:
+    """The deck's other editions, each with a name, ids, slug and note type of its own; None if one has not.
+
+    Anki keeps decks by name and note types by id: an edition sharing either would mix with the deck.
+    """
+    taken = {(_UNIQUE[name], deck[name]): f"the deck's {name}" for name in _UNIQUE}
+    variants, found = [], len(file.problems)
+    for code, _, values, nodes in written:
+        for name in _UNIQUE:
+            if name not in values:
+                continue
+            mine = f"the {name} of edition '{code}'"
+            owner = taken.setdefault((_UNIQUE[name], values[name]), mine)
+            if owner != mine:
+                file.report(nodes[name], (
+                    f"deck manifest, field 'variants', edition '{code}', field '{name}': expected {_UNIQUE[name]} of "
+                    "its own, found "
+                    f"'{clip(str(values[name]))}', which is {owner}; "
+                    + ("choose another whole number from 1 to 2^63-1, once" if name.endswith("_id")
+                       else "write another")))
+        variants.append(Variant(code, **values))
+    return None if len(file.problems) > found else tuple(variants)
+
+
+# What each edition must have of its own, and what it is called in messages (the ids share one kind).
+_UNIQUE = {"name": "a name", "slug": "a slug", "note_type": "a note type name", "deck_id": "an id",
+           "model_id": "an id"}
 
 
 def _reading(file: FileChecker, source_dir: Path) -> list[Entry]:
@@ -108,7 +174,8 @@ def _reading(file: FileChecker, source_dir: Path) -> list[Entry]:
     if checked is None or "entries" not in checked[0]:
         return []
     values = checked[0]
-    from_file = FromFile(values.get("source", ""), values.get("deck", ""), values.get("tags", ()))
+    overrides = _overrides(values)  # the file's texts as written for other editions (source@zh-CN)
+    from_file = FromFile(values.get("source", ""), values.get("deck", ""), values.get("tags", ()), overrides)
     entries = []
     for index, node in enumerate(values["entries"], start=1):
         entry = _entry(file, node, index, from_file, source_dir)
@@ -123,6 +190,7 @@ class FromFile(NamedTuple):
     source: str
     deck: str
     tags: tuple[str, ...]
+    overrides: tuple[tuple[str, str, str], ...]  # (edition, key, text) for source@zh-CN, deck@zh-CN
 
 
 def _entry(file: FileChecker, node: Node, index: int, from_file: FromFile, source_dir: Path) -> Entry | None:
@@ -137,6 +205,7 @@ def _entry(file: FileChecker, node: Node, index: int, from_file: FromFile, sourc
             file.unknown_keys and file.unknown_keys.intersection(key for key, _ in node.pairs)):
         return None  # the rules below read good fields only
     fields, nodes = checked
+    overrides = (*from_file.overrides, *_overrides(fields))
     draft = Draft(fields, nodes, node, source_dir)
     for rule in ENTRY_RULES:
         for name, at, message in rule(draft):
@@ -144,7 +213,14 @@ def _entry(file: FileChecker, node: Node, index: int, from_file: FromFile, sourc
     if len(file.problems) > found:
         return None
     fields["tags"] = tuple(dict.fromkeys((*from_file.tags, *fields.get("tags", ()))))
-    return Entry(**fields, source=from_file.source, deck=from_file.deck, where=file.where(node))
+    return Entry(**fields, source=from_file.source, deck=from_file.deck, overrides=overrides,
+                 where=file.where(node))
+
+
+def _overrides(values: dict[str, object]) -> tuple[tuple[str, str, str], ...]:
+    """Take the texts written for one edition (`gloss@zh-CN`) out of `values`: (edition, key, text) each."""
+    return tuple((edition, key, values.pop(name)) for name in [name for name in values if "@" in name]
+                 for key, _, edition in [name.partition("@")])
 
 
 class Draft(NamedTuple):

@@ -24,8 +24,8 @@ EPOCH = 1767225600  # 2026-01-01T00:00:00Z, the time of the first build in these
 
 
 def lay_out_project(source: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Copy `source` (without its lock) and the real templates/ into `root`, and work there at EPOCH."""
-    shutil.copytree(source, root / "source", ignore=shutil.ignore_patterns("deck.lock"))
+    """Copy `source` (without its locks) and the real templates/ into `root`, and work there at EPOCH."""
+    shutil.copytree(source, root / "source", ignore=shutil.ignore_patterns("deck.lock", "deck.*.lock"))
     shutil.copytree(ROOT / "templates", root / "templates")
     monkeypatch.chdir(root)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))

@@ -24,7 +24,7 @@ def project(real_project):
 def imported(cli, project, collection):
     result = cli("build")
     assert result.exit_code == 0, result.output
-    (package,) = (project / "dist").glob("lexique-*.apkg")
+    (package,) = (project / "dist").glob("lexique-[0-9]*.apkg")  # the deck as written, not its zh-CN edition
     log = collection.import_package(package)
     assert len(log.new) == 22 and not log.conflicting
     return collection
@@ -117,21 +117,39 @@ def test_the_deck_carries_its_name_and_version(imported):
     assert "版本 2.0.0" in deck["desc"]
 
 
+def test_the_zh_cn_edition_imports_beside_the_deck_in_simplified_characters(cli, project, collection):
+    assert cli("build").exit_code == 0
+    for package in sorted((project / "dist").glob("*.apkg")):
+        log = collection.import_package(package)
+        assert len(log.new) == 22 and not log.conflicting
+    col = collection.col
+    zh_cn = {note["Term"]: note for note in map(col.get_note, col.find_notes('"deck:法语词汇 Lexique"'))}
+    assert len(zh_cn) == 22 and len(col.find_notes('"deck:法語詞彙 Lexique"')) == 22
+    assert {note.mid for note in zh_cn.values()} == {8524135328603108857}
+    assert zh_cn["bancaire"]["Gloss"] == "银行的" and zh_cn["coqueluche"]["GenderLabel"] == "阴性 f."
+    assert zh_cn["fraude"]["Gloss"] == "欺诈，舞弊", "its own text, where the conversion gives 诈欺"
+    assert zh_cn["épargner"]["ExampleGloss"] == "杭州同样未能幸免于经济放缓所带来的冲击"
+
+
 def test_the_committed_lock_matches_the_sources(cli):
-    """CI builds with --locked: the committed lock must be what the sources give."""
-    shutil.copy(ROOT / "source" / "deck.lock", "source/deck.lock")
+    """CI builds with --locked: the committed locks, every edition's, must be what the sources give."""
+    for lock in (ROOT / "source").glob("deck*.lock"):
+        shutil.copy(lock, "source")
     result = cli("build", "--locked")
     assert result.exit_code == 0, result.output
 
 
 def test_the_committed_lock_rebuilds_the_same_bytes_without_a_clock(cli, project, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    shutil.copy(ROOT / "source" / "deck.lock", project / "source" / "deck.lock")
+    for lock in (ROOT / "source").glob("deck*.lock"):
+        shutil.copy(lock, project / "source")
     assert cli("build", "--locked").exit_code == 0
-    package, = (project / "dist").glob("*.apkg")
-    first = hashlib.sha256(package.read_bytes()).digest()
+    packages = sorted((project / "dist").glob("*.apkg"))
+    assert [package.name for package in packages] == ["lexique-2.0.0.apkg", "lexique-zh-CN-2.0.0.apkg"]
+    first = [hashlib.sha256(package.read_bytes()).digest() for package in packages]
+    shutil.rmtree(project / ".cache")  # no up-to-date check: both are written again
     assert cli("build", "--locked").exit_code == 0
-    assert hashlib.sha256(package.read_bytes()).digest() == first
+    assert [hashlib.sha256(package.read_bytes()).digest() for package in packages] == first
 
 
 NOUNS_AND_ADJECTIVES = ("n.", "adj.")

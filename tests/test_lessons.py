@@ -35,8 +35,9 @@ entries:
 
 
 def deck_of(collection, term: str) -> set[str]:
-    """The names of the decks that hold the cards of `term`."""
-    return {collection.col.decks.name(card.did) for card in collection.cards_of(term).values()}
+    """The names of the decks that hold the cards of the notes of `term` (one per edition)."""
+    return {collection.col.decks.name(collection.col.get_card(card_id).did)
+            for card_id in collection.col.find_cards(f'"Term:{term}"')}
 
 
 def build(cli) -> None:
@@ -205,3 +206,23 @@ def test_a_wrong_lesson_or_option_is_one_located_line(cli, with_options, file, o
 
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == expected
+
+
+def test_an_edition_s_lessons_and_preset_are_its_own_converted(cli, project, collection):
+    from tests.test_editions import ZH_CN, ZH_PACKAGE
+
+    with open("source/deck.yaml", "a", encoding="utf-8") as file:
+        file.write(STUDY_OPTIONS + ZH_CN)
+    Path("source/bank.yaml").write_text(BANK.replace("entries:\n", "deck@zh-CN: 第二课 银行（大陆）\nentries:\n"),
+                                        encoding="utf-8")
+    Path("source/city.yaml").write_text(CITY, encoding="utf-8")
+    build(cli)
+
+    collection.import_package(PACKAGE, with_deck_configs=True)
+    collection.import_package(ZH_PACKAGE, with_deck_configs=True)
+
+    assert deck_of(collection, "banque") == {f"{DECK}::第二課 銀行", "法语词汇 Lexique::第二课 银行（大陆）"}
+    assert deck_of(collection, "rue") == {f"{DECK}::第三課 城市", "法语词汇 Lexique::第三课 城市"}
+    presets = {collection.col.decks.config_dict_for_deck_id(collection.col.decks.id_for_name(name))["name"]
+               for name in (DECK, "法语词汇 Lexique")}
+    assert presets == {DECK, "法语词汇 Lexique"}

@@ -18,7 +18,8 @@ RELEASE_1 = FIXTURES / "releases" / "lexique-1.0.0.apkg"
 
 @pytest.fixture
 def project(real_project):
-    shutil.copy(ROOT / "source" / "deck.lock", real_project / "source" / "deck.lock")
+    for lock in (ROOT / "source").glob("deck*.lock"):  # the deck's, and its zh-CN edition's
+        shutil.copy(lock, real_project / "source")
     return real_project
 
 

@@ -3,14 +3,14 @@
 import re
 
 import build as build_script
-from deckbuild.schema import ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, PARTS_OF_SPEECH
+from deckbuild.schema import ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, PARTS_OF_SPEECH, VARIANT_KEYS
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_source_key_is_documented_with_its_doc_line():
-    for key in (*MANIFEST_KEYS, *FILE_KEYS, *ENTRY_KEYS):
+    for key in (*MANIFEST_KEYS, *VARIANT_KEYS, *FILE_KEYS, *ENTRY_KEYS):
         # Columns: key, required, meaning. A required key says "yes"; an optional key's cell is
         # left empty, one space either side of nothing: "| `slug` |  | File-name stem ... |".
         required = "yes" if key.required else ""
