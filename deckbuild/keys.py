@@ -156,6 +156,20 @@ class AnkiId(ScalarType):
         return int(text)
 
 
+class SignedAnkiId(ScalarType):
+    """An id Anki gives a field or card type: a whole number from -2^63 to 2^63-1, not 0, not quoted."""
+
+    expected = "a whole number"
+    default = None
+
+    def convert(self, text: str, node: Scalar) -> int:
+        digits = text[1:] if text[:1] in "+-" else text
+        if not node.is_integer or not digits.isdigit() or not -ANKI_ID_MAX - 1 <= int(text) <= ANKI_ID_MAX \
+                or int(text) == 0:
+            raise Invalid("a whole number between -2^63 and 2^63-1, not 0", f"'{clip(text)}'")
+        return int(text)
+
+
 class ListType(KeyType):
     """A value written as a list, whose items `items` checks."""
 
@@ -206,6 +220,27 @@ class Labels(KeyType):
 
     def check(self, node: Node, what: str, checker: Checker) -> dict[str, str] | None:
         """Return the labels written at `node`, checked by `checker`; None when it is not a mapping."""
+        checked = checker.mapping(node, self.keys, what)
+        return None if checked is None else checked[0]
+
+
+class Section(KeyType):
+    """A mapping whose keys are `keys` (given as a function when they are declared elsewhere)."""
+
+    expected = "a mapping of 'key: value' lines"
+
+    def __init__(self, keys):
+        self._keys = keys
+        self.default = {}
+
+    @property
+    def keys(self) -> Keys:
+        if callable(self._keys):
+            self._keys = self._keys()
+        return self._keys
+
+    def check(self, node: Node, what: str, checker: Checker) -> dict[str, object] | None:
+        """Return the values written at `node`, checked by `checker`; None when it is not a mapping."""
         checked = checker.mapping(node, self.keys, what)
         return None if checked is None else checked[0]
 

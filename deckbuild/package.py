@@ -111,10 +111,14 @@ class CardRule:
 
 
 def _model(note_type: NoteType) -> genanki.Model:
+    field_ids, card_type_ids = dict(note_type.field_ids), dict(note_type.card_type_ids)
     return genanki.Model(
         note_type.model_id, note_type.name,
-        fields=[{"name": name} for name in note_type.fields],
-        templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in note_type.templates],
+        fields=[{"name": name, **({"id": field_ids[name]} if name in field_ids else {})}
+                for name in note_type.fields],
+        templates=[{"name": name, "qfmt": front, "afmt": back,
+                    **({"id": card_type_ids[name]} if name in card_type_ids else {})}
+                   for name, front, back in note_type.templates],
         css=note_type.css,
     )
 

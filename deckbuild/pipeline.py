@@ -17,7 +17,7 @@ from .cache import BuildState, FileCache, log, optional
 from .errors import BuildError, Problem, SourceError, display_path
 from .espeak import EspeakError
 from .french_data import FrenchDataError, FrenchLexicon, index_key
-from .identify import duplicate_identities, note_guid
+from .identify import duplicate_guids, duplicate_identities, note_guid
 from .load import check_source_dir, load_file, unread_files
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
 from .package import CardRule, write_package
@@ -26,7 +26,7 @@ from .render import FIELDS, Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
 from .speech import Speaker
 from .stamp import StampedNote, renamed_entries, stamp
-from .validate import validate_manifest, validate_reading
+from .validate import note_type_ids, validate_manifest, validate_reading
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,9 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
         return Entry._make((*row[:-1], Location._make(row[-1])))
 
     problems += duplicate_identities(identities, entry_at)
+    problems += duplicate_guids([note.guid for note in notes], entry_at)
+    kind, id_problems = with_ids(kind, [row for result in checked for row in result.note_type_ids])
+    problems += id_problems
     if problems:
         raise SourceError(problems)
     files.prune()
@@ -103,6 +106,24 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     if strict and warnings:
         raise SourceError(warnings)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, warnings)
+
+
+def with_ids(kind: NoteType, rows: list[tuple]) -> tuple[NoteType, list[Problem]]:
+    """Give the note type the Anki ids that files brought in by `import` name; a problem where two files differ."""
+    given: dict[tuple[str, str], tuple] = {}
+    problems = []
+    for row in rows:
+        path, group, name, anki_id, line, column = row
+        earlier = given.setdefault((group, name), row)
+        if earlier[3] != anki_id:
+            problems.append(Problem(path, line, column, (
+                f"file, field 'note_type_ids': {name} takes the id {earlier[3]} in {earlier[0]} and {anki_id} here; "
+                "our note type can replace one hand-made note type only: keep the ids of the one learners had")))
+    if not given:
+        return kind, problems
+    ids = {group: tuple((name, row[3]) for (kind_of, name), row in sorted(given.items()) if kind_of == group)
+           for group in ("fields", "card_types")}
+    return replace(kind, field_ids=ids["fields"], card_type_ids=ids["card_types"]), problems
 
 
 def no_context_card(entry: Entry, note: Note) -> list[Problem]:
@@ -241,6 +262,7 @@ class _Checked(NamedTuple):
     entries: list[tuple]  # each an Entry's fields, its Location as a tuple
     notes: list[tuple]  # each a Note's fields
     warnings: list[tuple]  # each a Problem's fields
+    note_type_ids: tuple = ()  # (path, fields or card_types, name, id, line, column) of `note_type_ids:`
 
 
 @dataclass(frozen=True)
@@ -266,7 +288,7 @@ class _FileTask:
                     for warning in no_context_card(entry, note)]
         return _Checked([], [entry.identity for entry in entries],
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
-                        warnings)
+                        warnings, [(source.name, *row) for row in note_type_ids(source)])
 
 
 def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:

@@ -168,10 +168,10 @@ def test_keys_take_their_default_from_their_type_unless_given():
 def test_entry_is_made_from_the_entry_keys_in_a_fixed_order():
     assert Entry._fields == ("term", "pos", "gloss", "gender", "number", "etymology", "example", "example_gloss",
                              "form", "notes", "image", "audio", "aspirated_h", "tags", "ipa", "say", "feminine",
-                             "plural", "id", "source", "where")
+                             "plural", "id", "guid", "source", "where")
     assert {key.name for key in ENTRY_KEYS} == set(Entry._fields) - {"source", "where"}
     entry = Entry("coqueluche", "noun", "紅人")
-    assert entry[3:] == ("", "", "", "", "", "", "", "", "", None, (), "", "", "", "", "", "", Location("", 0, 0))
+    assert entry[3:] == ("", "", "", "", "", "", "", "", "", None, (), "", "", "", "", "", "", "", Location("", 0, 0))
     assert (entry.identity, entry.is_noun) == ("coqueluche|noun", True)
     assert entry._replace(id="pinned").identity == "pinned"
     assert type(Entry._make(tuple(entry))) is Entry

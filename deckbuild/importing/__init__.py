@@ -1,0 +1,163 @@
+"""`import`: bring a deck made by hand in Anki, or a spreadsheet, into a reading file that builds.
+
+read.py reads the file (an .apkg of either format, Anki's "Notes in Plain Text", a CSV or
+TSV); convert.py turns each note into an entry (keys by field name, HTML into the source's
+markup, media, pos and gender) and lines the hand-made note type up with ours; write.py
+writes the YAML and copies the media. Every note keeps its GUID (`guid:`), and the ids of its
+note type go in the file (`note_type_ids:`), so that learners who studied the hand-made deck
+import the first package built from it with "Merge note types" and keep every review.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BuildError, Problem, display_path
+from ..french_data import FrenchDataError, FrenchLexicon
+from ..load import MANIFEST_NAME, MEDIA_DIR, load_file
+from ..schema import ENTRY_KEYS
+from ..validate import validate_manifest, validate_reading
+from .convert import CarryOver, carry_over, draft_entry, field_map, named_stock_fields
+from .read import Export, read_export
+from .write import copy_media, reading_file, write_text
+
+__all__ = ["Imported", "import_file"]
+
+
+@dataclass
+class Imported:
+    """What an import wrote, and what the teacher and the learners must know about it."""
+
+    path: Path
+    entries: int
+    media: int
+    guessed: list[str]  # "Front → term": fields matched by name, not by --map
+    left_out: list[str]  # fields with text that no key takes
+    to_fill: list[Problem]  # located: what the build will refuse until the teacher writes it
+    learners: list[str] = field(default_factory=list)  # what learners of the hand-made deck keep or lose
+    reviews_kept: bool = True
+
+
+def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, force: bool = False,
+                media_from: Path | None = None) -> Imported:
+    """Convert the export at `export_path` into the reading file `to`, copying its media into source/media/."""
+    if to.suffix != ".yaml":
+        raise BuildError(f"--to {to}: expected a reading file ending in .yaml, such as source/vocabulaire.yaml")
+    if to.name == MANIFEST_NAME:
+        raise BuildError(f"--to {to}: that is the deck manifest; name another file")
+    if to.exists() and not force:
+        raise BuildError(f"{display_path(to)} already exists; choose another name, or add --force to replace it")
+    export = read_export(export_path)
+    if export.format == "text":
+        named_stock_fields(export)
+    if not export.notes:
+        raise BuildError(f"{display_path(export_path)}: no notes in it")
+    fields = field_map(export, maps)
+    try:
+        lexicon = FrenchLexicon()
+    except FrenchDataError as error:
+        raise BuildError(str(error)) from error
+    drafts = [draft_entry(note, fields, export.html, lexicon) for note in export.notes]
+    media_dir = source_dir / MEDIA_DIR
+    copied = _bring_media(drafts, export, media_dir, media_from or export_path.parent)
+    carry, learners = _learners(export, fields, source_dir)
+    kind_names = sorted({note.kind for note in export.notes if note.kind})
+    header = [f"Imported from {export_path.name} by `python build.py import`"
+              + (f" (note type {', '.join(kind_names)})" if kind_names else "") + ".",
+              "Each `guid:` is the Anki note the entry came from: keep it, so learners keep their reviews."]
+    text, starts = reading_file(drafts, header, [], carry)
+    if to.exists() and not force:  # made meanwhile
+        raise BuildError(f"{display_path(to)} already exists; choose another name, or add --force to replace it")
+    write_text(to, text)
+    name = display_path(to)
+    to_fill = _build_problems(to, text, source_dir)
+    for draft, start in zip(drafts, starts, strict=True):
+        for key, message in draft.todo:
+            at = next((i for i, problem in enumerate(to_fill) if problem.line == start
+                       and f"'{key}'" in problem.message), None)
+            if key and at is not None:  # the build's own message, and what the import found out
+                to_fill[at] = to_fill[at]._replace(message=f"{to_fill[at].message}; {message}")
+            else:
+                to_fill.append(Problem(name, start, 5, f"entry '{draft.values.get('term', '')}'"
+                                       + (f", field '{key}'" if key else "") + f": {message}"))
+    lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)
+    return Imported(to, len(drafts), copied, fields.guessed, fields.left_out, sorted(set(to_fill)), learners,
+                    not lost)
+
+
+def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> int:
+    """Copy each entry's picture and recording into source/media/ and name it in the entry; return how many."""
+    copied = set()
+    for draft in drafts:
+        for key, name in draft.media.items():
+            suffixes = ENTRY_KEYS.by_name[key].type.suffixes
+            if not name.lower().endswith(suffixes):
+                draft.todo.append((key, f"'{name}' is not a file the deck takes ({', '.join(suffixes)}): "
+                                        "convert it and add it by hand"))
+                continue
+            loader = export.media.get(name)
+            if loader is None and (media_from / name).is_file():
+                loader = (media_from / name).read_bytes
+            if loader is None:
+                where = "the package" if export.format == "apkg" else f"{display_path(media_from)} (give --media DIR)"
+                draft.todo.append((key, f"the file '{name}' is not in {where}; add it under "
+                                        f"{display_path(media_dir)}/ and write its name here"))
+                continue
+            media_dir.mkdir(parents=True, exist_ok=True)
+            draft.values[key] = copy_media(name, loader(), media_dir)
+            copied.add(draft.values[key])
+    return len(copied)
+
+
+def _learners(export: Export, fields, source_dir: Path) -> tuple[CarryOver | None, list[str]]:
+    """Line the hand-made note type up with ours; say plainly what learners of the hand-made deck keep or lose."""
+    said = []
+    if export.format == "table" and not any(note.guid for note in export.notes):
+        return None, ["the rows have no Anki GUIDs: anyone who studied these words in Anki gets them as new notes"]
+    if export.format != "apkg":
+        return None, [
+            "learners of the hand-made deck would lose their reviews: a text export keeps the notes' GUIDs but not "
+            "their note type's ids, and Anki would put their studied cards on a card type of their own, blank "
+            "(or, with its default options, leave their notes as they were and never update them). Export the deck "
+            "as an Anki package instead (File > Export…, \"Anki Deck Package\", with scheduling) and import that"]
+    counts = Counter(note.kind for note in export.notes)
+    main, _ = counts.most_common(1)[0]
+    carry = carry_over(export.kinds[main], fields)
+    for other, count in sorted(counts.items()):
+        if other != main:
+            carry.lost.append(f"the {count} notes of the note type '{other}' (our note type can replace one "
+                              f"hand-made note type, here '{main}'): import them into another project")
+    deck_name = _deck_name(source_dir)
+    if deck_name and export.decks and deck_name not in export.decks:
+        said.append(f"the hand-made deck is named '{', '.join(export.decks)}' and deck.yaml names this one "
+                    f"'{deck_name}': learners' studied cards stay where they are and new cards go to '{deck_name}'; "
+                    "to keep them together, give deck.yaml the hand-made deck's name before the first release")
+    if carry.lost:
+        said.insert(0, "learners of the hand-made deck would lose reviews: " + "; ".join(carry.lost))
+    else:
+        said.insert(0, f"learners of the hand-made deck keep every review: the note type '{carry.note_type}' "
+                       "becomes ours when they import the first package built from this file with \"Merge note "
+                       "types\", \"Update notes: Always\" and \"Update note types: Always\" (README, \"Coming from a "
+                       "spreadsheet or an existing deck\"); `check-upgrade` shows it")
+    return carry, said
+
+
+def _deck_name(source_dir: Path) -> str:
+    path = source_dir / MANIFEST_NAME
+    if not path.is_file():
+        return ""
+    problems: list[Problem] = []
+    source = load_file(path, path.read_bytes(), problems)
+    manifest = validate_manifest(source, problems) if source is not None and source.root is not None else None
+    return manifest.name if manifest else ""
+
+
+def _build_problems(path: Path, text: str, source_dir: Path) -> list[Problem]:
+    """What the build would say of the written file: the teacher's list of things to fill in."""
+    problems: list[Problem] = []
+    source = load_file(path, text.encode("utf-8"), problems)
+    if source is not None:
+        validate_reading(source, source_dir, problems)
+    return problems
