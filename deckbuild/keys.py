@@ -212,18 +212,6 @@ class Tags(ListType):
         return tuple(tags)
 
 
-class Labels(KeyType):
-    """A mapping of card labels, each key of `keys`; `defaults` for those not written."""
-
-    def __init__(self, keys: Keys, defaults):
-        self.keys, self.default = keys, defaults
-
-    def check(self, node: Node, what: str, checker: Checker) -> dict[str, str] | None:
-        """Return the labels written at `node`, checked by `checker`; None when it is not a mapping."""
-        checked = checker.mapping(node, self.keys, what)
-        return None if checked is None else checked[0]
-
-
 class Section(KeyType):
     """A mapping whose keys are `keys` (given as a function when they are declared elsewhere)."""
 
@@ -243,6 +231,14 @@ class Section(KeyType):
         """Return the values written at `node`, checked by `checker`; None when it is not a mapping."""
         checked = checker.mapping(node, self.keys, what)
         return None if checked is None else checked[0]
+
+
+class Labels(Section):
+    """A mapping of card labels, each key of `keys`; `defaults` for those not written."""
+
+    def __init__(self, keys: Keys, defaults):
+        super().__init__(keys)
+        self.default = defaults
 
 
 _UNSET = object()

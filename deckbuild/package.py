@@ -158,6 +158,7 @@ class PackageContents:
     templates: list[tuple[str, str, str]]  # (name, front, back)
     css: str
     notes: list[tuple[str, list[str], list[str]]]  # (guid, fields, tags)
+    ids: tuple[tuple[str, int], ...] = ()  # the Anki ids of its fields, then of its card types, where it gives them
 
 
 def read_package(path: Path) -> PackageContents:
@@ -184,4 +185,5 @@ def read_package(path: Path) -> PackageContents:
     return PackageContents(
         model["name"], [field["name"] for field in model["flds"]],
         [(template["name"], template["qfmt"], template["afmt"]) for template in model["tmpls"]], model["css"],
-        [(guid, flds.split("\x1f"), tags.split()) for guid, mid, flds, tags in rows if mid == model_id])
+        [(guid, flds.split("\x1f"), tags.split()) for guid, mid, flds, tags in rows if mid == model_id],
+        tuple((part["name"], part["id"]) for group in ("flds", "tmpls") for part in model[group] if part.get("id")))

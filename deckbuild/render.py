@@ -94,7 +94,7 @@ def content_hash(fields, tags) -> str:
 def look_hash(name: str, templates, css: str, ids=()) -> str:
     """Hash of how the cards look: the note type's name, its (name, front, back) templates, and CSS; and its ids."""
     return content_hash([name, *(part for template in templates for part in template), css,
-                         *(f"{name}={anki_id}" for name, anki_id in ids)], ())
+                         *(f"{name}={anki_id}" for name, anki_id in sorted(ids))], ())
 
 
 def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:

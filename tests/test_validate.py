@@ -190,7 +190,7 @@ def test_a_mapping_reports_missing_blank_and_unknown_fields():
     assert [problem.message for problem in problems] == [
         "entry 1, field 'term': expected text, found an empty value",
         "entry 1: unknown field 'colour'; expected one of: term, pos, gender, number, gloss, etymology, example, "
-        "example_gloss, form, notes, image, audio, aspirated_h, tags, ipa, say, feminine, plural, id",
+        "example_gloss, form, notes, image, audio, aspirated_h, tags, ipa, say, feminine, plural, id, guid",
         "entry 1: missing field 'gloss' (the meaning, in the learner's language)"]
 
 

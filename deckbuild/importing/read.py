@@ -167,7 +167,7 @@ def _package_media(archive: zipfile.ZipFile, current: bool, members: set[str]) -
         return {}
     raw = archive.read("media")
     if current:
-        entries = _message(_unzstd(raw), repeated={1})[1] if raw else []
+        entries = _message(_unzstd(raw), repeated={1}).get(1, [])
         names = {}
         for index, entry in enumerate(entries):
             values = _message(entry)
