@@ -189,6 +189,8 @@ def import_(file: Path, to: Path, maps: tuple[str, ...], media_dir: Path | None,
                    "keeps it)", err=True)
     for line in imported.learners:
         click.echo(("" if imported.reviews_kept else "warning: ") + line, err=True)
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in imported.to_fill:
         click.echo(str(problem), err=True)
     click.echo(f"wrote {imported.path}: {imported.entries} entries, {imported.media} media files")

@@ -281,5 +281,6 @@ def describe(node: Node) -> str:
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """Return the choice `word` was most likely meant to be, if one is close enough."""
-    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+    lowered = {choice.lower(): choice for choice in choices}  # field names are capitalised (Term)
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None

@@ -38,8 +38,9 @@ class Upgrade:
         """Raise BuildError, saying what `who` would lose, unless the upgrade is safe."""
         if not self.safe:
             raise BuildError(f"{who} would lose updates or studied cards: notes that conflict stop updating, a "
-                             "duplicated note type splits their collection, and a card whose front goes blank "
-                             "shows \"The front of this card is blank\"; see the README, \"Updating the deck\""
+                             "duplicated note type splits their collection, a card whose front goes blank "
+                             "shows \"The front of this card is blank\", and a studied card not carried over to the "
+                             "deck's note type keeps its reviews apart; see the README, \"Updating the deck\""
                              + (f"\n{self.summary()}" if with_summary else ""))
 
     def summary(self) -> str:
@@ -83,8 +84,9 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool | None = None) ->
         after = note_type_times(col)
         blank_now = empty_cards(col)
         blank = len(blank_now - blank_before)
-        kept = set(col.db.list(f"select c.id from cards c join notes n on c.nid = n.id where n.mid in "
-                               f"({','.join(map(str, new_types)) or '0'})")) & studied - blank_now
+        ours = set(col.db.list(f"select c.id from cards c join notes n on c.nid = n.id where n.mid in "
+                               f"({','.join(map(str, new_types)) or '0'})"))
+        kept = (ours & studied) - blank_now
     return Upgrade(
         new=len(log.new),
         updated=len(log.updated),

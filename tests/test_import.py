@@ -350,3 +350,33 @@ def test_a_reversed_hand_made_deck_keeps_the_reviews_of_both_directions(cli, new
         assert not learner.col.get_empty_cards().notes
     finally:
         learner.close()
+
+
+def test_two_files_cannot_give_our_note_type_different_ids(cli, new_project):
+    for name, term_id in (("a", 11), ("b", -12)):
+        (new_project / "source" / f"{name}.yaml").write_text(
+            f"note_type_ids:\n  replaces: Basic\n  fields: {{Term: {term_id}}}\n"
+            f"entries:\n  - {{term: soleil{name}, pos: noun, gender: m, gloss: 太陽}}\n", encoding="utf-8")
+    result = cli("validate")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "source/b.yaml:2:3: file, field 'note_type_ids': Term takes the id 11 in source/a.yaml and -12 here; our note "
+        "type can replace one hand-made note type only: keep the ids of the one learners had")
+    (new_project / "source" / "b.yaml").unlink()
+    bad = new_project / "source" / "a.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("Term: 11", "Trem: 0"), encoding="utf-8")
+    assert cli("validate").stderr.splitlines()[0] == (
+        "source/a.yaml:3:12: file, field 'note_type_ids', field 'fields': unknown field 'Trem'; did you mean 'Term'?")
+
+
+def test_a_spreadsheet_may_say_the_word_class_as_dictionaries_do(cli, new_project):
+    sheet = new_project / "words.csv"
+    sheet.write_text("term;gloss;pos\nlivre;書;n.m.\nheureux;快樂的;adj.\nvite;快;adv\n", encoding="utf-8")
+    result = cli("import", str(sheet), "--to", "source/mots.yaml")
+    assert result.exit_code == 0 and "to fill in" not in result.stderr, result.output
+    assert (new_project / "source" / "mots.yaml").read_text(encoding="utf-8").endswith(
+        "entries:\n  - term: livre\n    pos: noun\n    gender: m\n    gloss: 書\n"
+        "  - term: heureux\n    pos: adjective\n    gloss: 快樂的\n  - term: vite\n    pos: adverb\n    gloss: 快\n")
+    outside = cli("import", str(sheet), "--to", "elsewhere/mots.yaml")
+    assert outside.exit_code == 1 and outside.stderr == (
+        "error: --to elsewhere/mots.yaml: expected a file under source/, where the build reads it\n")

@@ -38,6 +38,7 @@ class Imported:
     to_fill: list[Problem]  # located: what the build will refuse until the teacher writes it
     learners: list[str] = field(default_factory=list)  # what learners of the hand-made deck keep or lose
     reviews_kept: bool = True
+    warnings: list[str] = field(default_factory=list)  # anything else to tell
 
 
 def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, force: bool = False,
@@ -47,6 +48,8 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
         raise BuildError(f"--to {to}: expected a reading file ending in .yaml, such as source/vocabulaire.yaml")
     if to.name == MANIFEST_NAME:
         raise BuildError(f"--to {to}: that is the deck manifest; name another file")
+    if not to.resolve().is_relative_to(source_dir.resolve()):
+        raise BuildError(f"--to {to}: expected a file under {source_dir}/, where the build reads it")
     if to.exists() and not force:
         raise BuildError(f"{display_path(to)} already exists; choose another name, or add --force to replace it")
     export = read_export(export_path)
@@ -62,7 +65,8 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
     drafts = [draft_entry(note, fields, export.html, lexicon) for note in export.notes]
     media_dir = source_dir / MEDIA_DIR
     copied = _bring_media(drafts, export, media_dir, media_from or export_path.parent)
-    carry, learners = _learners(export, fields, source_dir)
+    carry, learners = _learners(export, fields)
+    warnings = _deck_names(export, source_dir)
     kind_names = sorted({note.kind for note in export.notes if note.kind})
     header = [f"Imported from {export_path.name} by `python build.py import`"
               + (f" (note type {', '.join(kind_names)})" if kind_names else "") + ".",
@@ -84,7 +88,7 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
                                        + (f", field '{key}'" if key else "") + f": {message}"))
     lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)
     return Imported(to, len(drafts), copied, fields.guessed, fields.left_out, sorted(set(to_fill)), learners,
-                    not lost)
+                    not lost, warnings)
 
 
 def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> int:
@@ -111,7 +115,7 @@ def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> i
     return len(copied)
 
 
-def _learners(export: Export, fields, source_dir: Path) -> tuple[CarryOver | None, list[str]]:
+def _learners(export: Export, fields) -> tuple[CarryOver | None, list[str]]:
     """Line the hand-made note type up with ours; say plainly what learners of the hand-made deck keep or lose."""
     said = []
     if export.format == "table" and not any(note.guid for note in export.notes):
@@ -129,11 +133,6 @@ def _learners(export: Export, fields, source_dir: Path) -> tuple[CarryOver | Non
         if other != main:
             carry.lost.append(f"the {count} notes of the note type '{other}' (our note type can replace one "
                               f"hand-made note type, here '{main}'): import them into another project")
-    deck_name = _deck_name(source_dir)
-    if deck_name and export.decks and deck_name not in export.decks:
-        said.append(f"the hand-made deck is named '{', '.join(export.decks)}' and deck.yaml names this one "
-                    f"'{deck_name}': learners' studied cards stay where they are and new cards go to '{deck_name}'; "
-                    "to keep them together, give deck.yaml the hand-made deck's name before the first release")
     if carry.lost:
         said.insert(0, "learners of the hand-made deck would lose reviews: " + "; ".join(carry.lost))
     else:
@@ -144,14 +143,19 @@ def _learners(export: Export, fields, source_dir: Path) -> tuple[CarryOver | Non
     return carry, said
 
 
-def _deck_name(source_dir: Path) -> str:
+def _deck_names(export: Export, source_dir: Path) -> list[str]:
+    """Say where the deck's name differs from the hand-made deck's: Anki never moves a studied card to another deck."""
     path = source_dir / MANIFEST_NAME
-    if not path.is_file():
-        return ""
+    if not export.decks or not path.is_file():
+        return []
     problems: list[Problem] = []
     source = load_file(path, path.read_bytes(), problems)
     manifest = validate_manifest(source, problems) if source is not None and source.root is not None else None
-    return manifest.name if manifest else ""
+    if manifest is None or manifest.name in export.decks:
+        return []
+    return [f"the hand-made deck is named '{', '.join(export.decks)}' and deck.yaml names this one "
+            f"'{manifest.name}': learners' studied cards stay where they are and new cards go to '{manifest.name}'; "
+            "to keep them together, give deck.yaml the hand-made deck's name before the first release"]
 
 
 def _build_problems(path: Path, text: str, source_dir: Path) -> list[Problem]:

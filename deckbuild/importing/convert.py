@@ -56,6 +56,7 @@ _POS_WORDS = {"n": "noun", "nom": "noun", "noun": "noun", "v": "verb", "verbe": 
               "adj": "adjective", "adjectif": "adjective", "adv": "adverb", "adverbe": "adverb",
               "prep": "preposition", "prép": "preposition", "conj": "conjunction", "interj": "interjection",
               "pron": "pronoun", "loc": "phrase", "expr": "phrase"}
+_NOUN_LABEL = re.compile(r"n(?:om)?\.?\s*([mf])\.?")
 _GENDER_WORDS = {"m": "m", "f": "f", "mf": "mf", "m.f": "mf", "m et f": "mf", "masculin": "m", "féminin": "f",
                  "陽性": "m", "陰性": "f"}
 
@@ -226,9 +227,7 @@ def draft_entry(note: ExportedNote, fields: FieldMap, is_html: bool, lexicon: Fr
             continue
         if not text:
             continue
-        if key not in MARKUP_KEYS:
-            text = " ".join(text.replace("*", "").split()) if key != "notes" else text
-        values[key] = text
+        values[key] = text if key in MARKUP_KEYS else " ".join(text.split())  # one line
     draft = Draft(values, media)
     if extra_media:
         draft.todo.append(("", f"more pictures or recordings than an entry takes (one of each): "
@@ -247,7 +246,12 @@ def _fill_word_class(draft: Draft, lexicon: FrenchLexicon | None) -> None:
     values = draft.values
     term = str(values.get("term", ""))
     if "pos" in values:
-        values["pos"] = _POS_WORDS.get(folded(str(values["pos"])).rstrip("."), values["pos"])
+        said = folded(str(values["pos"]))
+        if noun := _NOUN_LABEL.fullmatch(said):  # n.m., nf, n. f.
+            values["pos"] = "noun"
+            values.setdefault("gender", noun[1])
+        else:
+            values["pos"] = _POS_WORDS.get(said.rstrip("."), values["pos"])
     if "gender" in values:
         values["gender"] = _GENDER_WORDS.get(folded(str(values["gender"])).rstrip(".").replace(". ", "."),
                                              values["gender"])

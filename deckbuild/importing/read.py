@@ -22,8 +22,6 @@ from pathlib import Path
 
 from ..errors import BuildError, display_path
 
-_MISSING = object()
-
 
 @dataclass(frozen=True)
 class NoteKind:
@@ -96,9 +94,8 @@ def read_package(path: Path) -> Export:
                       None)
     if collection is None:
         raise BuildError(f"{name}: not an Anki package (it has no collection)")
-    scratch = tempfile.TemporaryDirectory(prefix="deckbuild-import-")
-    with scratch:
-        database = Path(scratch.name) / "collection.sqlite"
+    with tempfile.TemporaryDirectory(prefix="deckbuild-import-") as scratch:
+        database = Path(scratch) / "collection.sqlite"
         database.write_bytes(_unzstd(archive.read(collection)) if current else archive.read(collection))
         connection = sqlite3.connect(database)
         try:
