@@ -64,10 +64,10 @@ def check_upgrade(old: Path, new: Path, merge_note_types: bool | None = None) ->
     old_name, new_name = parse_package_name(old.name), parse_package_name(new.name)
     if old_name and new_name and new_name[1] < old_name[1]:
         warnings.append(f"{new.name} is older than {old.name}: this checks a downgrade")
-    old_types, new_types = _schemas(old), _schemas(new)
-    converted = not old_types.keys() & new_types.keys()  # notes of another note type: OLD was made by hand
     with scratch_collection("check-upgrade") as col:
         import_package(col, old)
+        old_types, new_types = _schemas(old), _schemas(new)
+        converted = not old_types.keys() & new_types.keys()  # notes of another note type: OLD was made by hand
         studied = set(col.db.list("select id from cards"))  # as if the learner had studied every card
         if merge_note_types is None:
             merge_note_types = sorted(old_types.values()) != sorted(new_types.values())

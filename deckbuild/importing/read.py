@@ -84,6 +84,8 @@ def read_export(path: Path) -> Export:
 def read_package(path: Path) -> Export:
     """Read an .apkg of either format: notes in the order they were added, note types, decks and media."""
     name = display_path(path)
+    if not path.is_file():
+        raise BuildError(f"{name}: no such package")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
