@@ -13,8 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from deckbuild.importing.write import scalar
 from tests.anki_engine import AnkiCollection
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002"
@@ -380,3 +384,38 @@ def test_a_spreadsheet_may_say_the_word_class_as_dictionaries_do(cli, new_projec
     outside = cli("import", str(sheet), "--to", "elsewhere/mots.yaml")
     assert outside.exit_code == 1 and outside.stderr == (
         "error: --to elsewhere/mots.yaml: expected a file under source/, where the build reads it\n")
+
+
+def test_a_cloze_deck_is_said_plainly_to_lose_its_reviews(cli, new_project, tmp_path):
+    (tmp_path / "teacher").mkdir()
+    teacher = Collection(str(tmp_path / "teacher" / "collection.anki2"))
+    try:
+        did = teacher.decks.id("Mon vocabulaire")
+        note = teacher.new_note(teacher.models.by_name("Cloze"))
+        note["Text"], note["Back Extra"] = "le {{c1::soleil}}", "太陽"
+        teacher.add_note(note, did)
+        package = tmp_path / "cloze.apkg"
+        teacher.export_anki_package(out_path=str(package), limit=DeckIdLimit(did), options=ExportAnkiPackageOptions(
+            with_scheduling=False, with_deck_configs=False, with_media=False, legacy=False))
+    finally:
+        teacher.close()
+    result = cli("import", str(package), "--to", "source/vocabulaire.yaml", "--map", "Text=term",
+                 "--map", "Back Extra=gloss")
+    assert result.exit_code == 0, result.output
+    assert ("warning: learners of the hand-made deck would lose reviews: 'Cloze' is a cloze note type, which Anki "
+            "never merges with a standard one") in result.stderr
+    path = new_project / "source" / "vocabulaire.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "term: le {{c1::soleil}}", "term: soleil\n    pos: noun\n    gender: m"), encoding="utf-8")
+    built = cli("build")
+    assert built.exit_code == 0, built.output
+    checked = cli("check-upgrade", str(package), "dist/lexique-1.0.0.apkg")
+    assert checked.exit_code == 1 and "Anki cannot import it" in checked.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n :#*'\"-[]{}|>"),
+                    min_size=1).map(lambda t: "\n".join(line.strip() for line in t.strip().split("\n"))).filter(bool))
+def test_every_value_is_written_as_yaml_reads_it_back(text):
+    document = yaml.safe_load(f"entries:\n  - gloss: {scalar(text, '    ')}\n    term: x\n")
+    assert document["entries"][0]["gloss"] == text

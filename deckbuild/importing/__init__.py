@@ -44,14 +44,7 @@ class Imported:
 def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, force: bool = False,
                 media_from: Path | None = None) -> Imported:
     """Convert the export at `export_path` into the reading file `to`, copying its media into source/media/."""
-    if to.suffix != ".yaml":
-        raise BuildError(f"--to {to}: expected a reading file ending in .yaml, such as source/vocabulaire.yaml")
-    if to.name == MANIFEST_NAME:
-        raise BuildError(f"--to {to}: that is the deck manifest; name another file")
-    if not to.resolve().is_relative_to(source_dir.resolve()):
-        raise BuildError(f"--to {to}: expected a file under {source_dir}/, where the build reads it")
-    if to.exists() and not force:
-        raise BuildError(f"{display_path(to)} already exists; choose another name, or add --force to replace it")
+    _check_target(to, source_dir, force)
     export = read_export(export_path)
     if export.format == "text":
         named_stock_fields(export)
@@ -63,32 +56,50 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
     except FrenchDataError as error:
         raise BuildError(str(error)) from error
     drafts = [draft_entry(note, fields, export.html, lexicon) for note in export.notes]
-    media_dir = source_dir / MEDIA_DIR
-    copied = _bring_media(drafts, export, media_dir, media_from or export_path.parent)
+    copied = _bring_media(drafts, export, source_dir / MEDIA_DIR, media_from or export_path.parent)
     carry, learners = _learners(export, fields)
-    warnings = _deck_names(export, source_dir)
     kind_names = sorted({note.kind for note in export.notes if note.kind})
     header = [f"Imported from {export_path.name} by `python build.py import`"
-              + (f" (note type {', '.join(kind_names)})" if kind_names else "") + ".",
-              "Each `guid:` is the Anki note the entry came from: keep it, so learners keep their reviews."]
+              + (f" (note type {', '.join(kind_names)})" if kind_names else "") + "."]
+    if any(note.guid for note in export.notes):
+        header.append("Each `guid:` is the Anki note the entry came from: keep it, so learners keep their reviews.")
     text, starts = reading_file(drafts, header, [], carry)
-    if to.exists() and not force:  # made meanwhile
-        raise BuildError(f"{display_path(to)} already exists; choose another name, or add --force to replace it")
+    _check_target(to, source_dir, force)  # made meanwhile?
     write_text(to, text)
-    name = display_path(to)
-    to_fill = _build_problems(to, text, source_dir)
+    lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)
+    return Imported(to, len(drafts), copied, fields.guessed, fields.left_out, _to_fill(to, text, source_dir, drafts,
+                    starts), learners, not lost, _deck_names(export, source_dir))
+
+
+def _check_target(to: Path, source_dir: Path, force: bool) -> None:
+    """Refuse to write anything but a new reading file under the source directory, unless `force` replaces one."""
+    if to.suffix != ".yaml":
+        raise BuildError(f"--to {to}: expected a reading file ending in .yaml, such as source/vocabulaire.yaml")
+    if to.name == MANIFEST_NAME:
+        raise BuildError(f"--to {to}: that is the deck manifest; name another file")
+    if not to.resolve().is_relative_to(source_dir.resolve()):
+        raise BuildError(f"--to {to}: expected a file under {source_dir}/, where the build reads it")
+    if to.exists() and not force:
+        raise BuildError(f"{display_path(to)} already exists; choose another name, or add --force to replace it")
+
+
+def _to_fill(path: Path, text: str, source_dir: Path, drafts: list, starts: list[int]) -> list[Problem]:
+    """What the build would say of the written file, with what the import found out: the teacher's list."""
+    problems: list[Problem] = []
+    source = load_file(path, text.encode("utf-8"), problems)
+    if source is not None:
+        validate_reading(source, source_dir, problems)
+    name = display_path(path)
     for draft, start in zip(drafts, starts, strict=True):
         for key, message in draft.todo:
-            at = next((i for i, problem in enumerate(to_fill) if problem.line == start
-                       and f"'{key}'" in problem.message), None)
-            if key and at is not None:  # the build's own message, and what the import found out
-                to_fill[at] = to_fill[at]._replace(message=f"{to_fill[at].message}; {message}")
+            at = next((i for i, problem in enumerate(problems)
+                       if key and problem.line == start and f"'{key}'" in problem.message), None)
+            if at is not None:  # the build's own message, then why the import left it
+                problems[at] = problems[at]._replace(message=f"{problems[at].message}; {message}")
             else:
-                to_fill.append(Problem(name, start, 5, f"entry '{draft.values.get('term', '')}'"
-                                       + (f", field '{key}'" if key else "") + f": {message}"))
-    lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)
-    return Imported(to, len(drafts), copied, fields.guessed, fields.left_out, sorted(set(to_fill)), learners,
-                    not lost, warnings)
+                problems.append(Problem(name, start, 5, f"entry '{draft.values.get('term', '')}'"
+                                        + (f", field '{key}'" if key else "") + f": {message}"))
+    return sorted(set(problems))
 
 
 def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> int:
@@ -156,12 +167,3 @@ def _deck_names(export: Export, source_dir: Path) -> list[str]:
     return [f"the hand-made deck is named '{', '.join(export.decks)}' and deck.yaml names this one "
             f"'{manifest.name}': learners' studied cards stay where they are and new cards go to '{manifest.name}'; "
             "to keep them together, give deck.yaml the hand-made deck's name before the first release"]
-
-
-def _build_problems(path: Path, text: str, source_dir: Path) -> list[Problem]:
-    """What the build would say of the written file: the teacher's list of things to fill in."""
-    problems: list[Problem] = []
-    source = load_file(path, text.encode("utf-8"), problems)
-    if source is not None:
-        validate_reading(source, source_dir, problems)
-    return problems

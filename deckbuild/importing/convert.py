@@ -210,7 +210,8 @@ def draft_entry(note: ExportedNote, fields: FieldMap, is_html: bool, lexicon: Fr
     for name, key in fields.keys.items():
         raw = note.fields.get(name, "")
         sounds = _SOUND.findall(raw) if is_html else []
-        text, images = from_html(_SOUND.sub("", raw), key in MARKUP_KEYS) if is_html else (raw.strip(), [])
+        text, images = (from_html(_SOUND.sub("", raw), key in MARKUP_KEYS) if is_html
+                        else (_tidy(raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")), []))
         for kind, found in (("image", images), ("audio", sounds)):
             for name_in_export in found:
                 if kind not in media:
@@ -312,6 +313,10 @@ def carry_over(kind: NoteKind, fields: FieldMap) -> CarryOver:
     learners' collections, and every later update would need "Merge note types" again. Each card
     type goes to ours that asks the same: the term's to Recognition, the meaning's to Production.
     """
+    if kind.cloze:
+        return CarryOver(kind.name, {}, {}, [
+            f"'{kind.name}' is a cloze note type, which Anki never merges with a standard one (importing with "
+            "\"Merge note types\" fails; without it, their notes conflict and never update)"])
     ours = {KEY_FIELDS[key]: name for name, key in fields.keys.items() if key in KEY_FIELDS}
     lost = []
     if any(field_id is None for _, field_id in kind.fields) or any(t[1] is None for t in kind.templates):

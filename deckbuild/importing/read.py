@@ -31,6 +31,7 @@ class NoteKind:
     name: str
     fields: tuple[tuple[str, int | None], ...]  # (name, id)
     templates: tuple[tuple[str, int | None, str], ...]  # (name, id, question format)
+    cloze: bool = False  # Anki never merges a cloze note type with a standard one
 
 
 @dataclass(frozen=True)
@@ -130,13 +131,13 @@ def _kinds_legacy(connection: sqlite3.Connection) -> list[NoteKind]:
     return [NoteKind(int(model["id"]), model["name"],
                      tuple((f["name"], f.get("id")) for f in sorted(model["flds"], key=lambda f: f["ord"])),
                      tuple((t["name"], t.get("id"), t.get("qfmt", ""))
-                           for t in sorted(model["tmpls"], key=lambda t: t["ord"])))
+                           for t in sorted(model["tmpls"], key=lambda t: t["ord"])), model.get("type") == 1)
             for model in models.values()]
 
 
 def _kinds_v18(connection: sqlite3.Connection) -> list[NoteKind]:
     kinds = []
-    for ntid, name in connection.execute("SELECT id, name FROM notetypes ORDER BY id").fetchall():
+    for ntid, name, kind_config in connection.execute("SELECT id, name, config FROM notetypes ORDER BY id").fetchall():
         fields = tuple((field_name, _message(config).get(9)) for field_name, config in connection.execute(
             "SELECT name, config FROM fields WHERE ntid = ? ORDER BY ord", (ntid,)))
         templates = []
@@ -147,7 +148,7 @@ def _kinds_v18(connection: sqlite3.Connection) -> list[NoteKind]:
             templates.append((template_name, values.get(8), question.decode() if isinstance(question, bytes)
                               else ""))
         kinds.append(NoteKind(ntid, name, tuple((n, _signed(i)) for n, i in fields),
-                              tuple((n, _signed(i), q) for n, i, q in templates)))
+                              tuple((n, _signed(i), q) for n, i, q in templates), _message(kind_config).get(1) == 1))
     return kinds
 
 
