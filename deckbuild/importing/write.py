@@ -7,7 +7,10 @@ import json
 import re
 from pathlib import Path, PurePosixPath
 
+import yaml
+
 from ..atomic import replacing
+from ..load import Loader
 from ..schema import ENTRY_KEYS, TAG_PATTERN
 from .convert import CarryOver, Draft
 
@@ -22,9 +25,17 @@ def scalar(text: str, indent: str) -> str:
         body = "\n".join(f"{indent}  {line}" if line else "" for line in text.split("\n"))
         keep = "|-" if not text.startswith(" ") else "|2-"
         return f"{keep}\n{body}"
-    if _PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text):
+    if _PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text) and _reads_back(text):
         return text
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def _reads_back(text: str) -> bool:
+    """Whether YAML reads `text`, written plain after a key, as this very text (the rules have corners)."""
+    try:
+        return yaml.load(f"k: {text}", Loader=Loader) == {"k": text}
+    except yaml.YAMLError:
+        return False
 
 
 def reading_file(drafts: list[Draft], header: list[str], tags: list[str],
