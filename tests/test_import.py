@@ -18,6 +18,7 @@ from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deckbuild.importing.convert import from_html
 from deckbuild.importing.write import scalar
 from tests.anki_engine import AnkiCollection
 
@@ -419,3 +420,24 @@ def test_a_cloze_deck_is_said_plainly_to_lose_its_reviews(cli, new_project, tmp_
 def test_every_value_is_written_as_yaml_reads_it_back(text):
     document = yaml.safe_load(f"entries:\n  - gloss: {scalar(text, '    ')}\n    term: x\n")
     assert document["entries"][0]["gloss"] == text
+
+
+@pytest.mark.parametrize(("html", "marks", "expected"), [
+    ("<b>livre</b>", True, "**livre**"),
+    ("<b>livre</b>", False, "livre"),
+    ("un <i>faux</i> ami&nbsp;!", True, "un *faux* ami !"),
+    ("<div>ligne 1</div><div>ligne 2</div>", True, "ligne 1\nligne 2"),
+    ("a<br>b<br/><br>c", True, "a\nb\n\nc"),
+    ('<span style="color:red">rouge</span> &amp; <a href="x">lien</a>', True, "rouge & lien"),
+    ("<ul><li>un</li><li>deux</li></ul>", True, "un\ndeux"),
+    ("<b> </b>vide", True, "vide"),
+    ("<b>un <br>deux </b>trois", True, "**un**\n**deux** trois"),
+    ("<b><i>x</i></b> <i>y", True, "***x*** y"),
+    ("l&#39;été   \n  chaud", True, "l'été chaud"),
+])
+def test_html_becomes_the_markup_the_source_takes(html, marks, expected):
+    assert from_html(html, marks)[0] == expected
+
+
+def test_pictures_are_found_in_html():
+    assert from_html('<img src="a b.jpg"> texte <img src="c&amp;d.png">', True) == ("texte", ["a b.jpg", "c&d.png"])

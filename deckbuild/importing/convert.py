@@ -139,6 +139,9 @@ def named_stock_fields(export: Export) -> None:
 # --- HTML -----------------------------------------------------------------------------------------
 
 
+_BLOCK = "\x00"  # where a block starts or ends: one line break, however many meet
+
+
 class _Markup(HTMLParser):
     """HTML as the source's markup: bold, italic, line breaks; other tags dropped, their text kept."""
 
@@ -148,25 +151,44 @@ class _Markup(HTMLParser):
     def __init__(self, marks: bool):
         super().__init__(convert_charrefs=True)
         self.marks, self.parts, self.images = marks, [], []
+        self.open: list[tuple[str, int]] = []  # the marks opened and not yet closed: (mark, where in parts)
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag == "br" or tag in self._BLOCKS:
+        if tag == "br":
             self.parts.append("\n")
+        elif tag in self._BLOCKS:
+            self.parts.append(_BLOCK)
         elif tag == "img":
             source = dict(attrs).get("src")
             if source:
                 self.images.append(html.unescape(source))
         elif self.marks and tag in self._MARKS:
-            self.parts.append(self._MARKS[tag])
+            self.open.append((self._MARKS[tag], len(self.parts)))
+            self.parts.append("")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._BLOCKS:
-            self.parts.append("\n")
+            self.parts.append(_BLOCK)
         elif self.marks and tag in self._MARKS:
-            self.parts.append(self._MARKS[tag])
+            mark = self._MARKS[tag]
+            at = next((i for i in range(len(self.open) - 1, -1, -1) if self.open[i][0] == mark), None)
+            if at is None:
+                return  # closes nothing
+            start = self.open[at][1]
+            del self.open[at:]  # and whatever was opened inside it and left open
+            inner = "".join(self.parts[start:])
+            # **word**: the marks touch the word, and stay on their line (the source's markup is by line)
+            self.parts[start:] = [re.sub(r"([^\n\x00]*)", lambda line: _marked(line[1], mark), inner)]
 
     def handle_data(self, data: str) -> None:
         self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))  # as a browser shows it
+
+
+def _marked(line: str, mark: str) -> str:
+    core = line.strip(" ")
+    if not core:
+        return line
+    return f"{line[:len(line) - len(line.lstrip(' '))]}{mark}{core}{mark}{line[len(line.rstrip(' ')):]}"
 
 
 def from_html(text: str, marks: bool) -> tuple[str, list[str]]:
@@ -175,7 +197,7 @@ def from_html(text: str, marks: bool) -> tuple[str, list[str]]:
     parser.feed(text)
     parser.close()
     value = "".join(parser.parts).replace("\u00a0", " ")
-    value = re.sub(r"\*\*\s*\*\*|(?<!\*)\*\s*\*(?!\*)", "", value)  # marks around nothing
+    value = re.sub(r"\n?[ \t]*\x00[\x00 \t\n]*", "\n", value)
     lines = [" ".join(line.split()) for line in value.split("\n")]
     return _tidy(lines), parser.images
 
@@ -269,8 +291,12 @@ def _fill_word_class(draft: Draft, lexicon: FrenchLexicon | None) -> None:
         if len(known) == 1:
             values["pos"] = next(iter(known))
         else:
-            what = (f"the dictionary has '{term}' as {' and as '.join(_shown_class(p, g) for p, g in known.items())}"
-                    if known else f"the dictionary does not know '{clip(term)}'")
+            if known:
+                what = f"the dictionary has '{term}' as {' and as '.join(_shown_class(p, g) for p, g in known.items())}"
+            elif " " in term:
+                what = f"'{clip(term)}' is an expression (phrase, or a verb such as se taire)"
+            else:
+                what = f"the dictionary does not know '{clip(term)}' as a noun, adjective or verb"
             draft.todo.append(("pos", f"{what}: write its pos"))
     if values.get("pos") == "noun" and "gender" not in values:
         genders = known.get("noun", set())
