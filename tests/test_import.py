@@ -432,7 +432,7 @@ def test_every_value_is_written_as_yaml_reads_it_back(text):
     ("<ul><li>un</li><li>deux</li></ul>", True, "un\ndeux"),
     ("<b> </b>vide", True, "vide"),
     ("<b>un <br>deux </b>trois", True, "**un**\n**deux** trois"),
-    ("<b><i>x</i></b> <i>y", True, "***x*** y"),
+    ("<b><i>x</i></b> <i>y", True, "*x* y"),
     ("l&#39;été   \n  chaud", True, "l'été chaud"),
 ])
 def test_html_becomes_the_markup_the_source_takes(html, marks, expected):

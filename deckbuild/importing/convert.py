@@ -186,7 +186,7 @@ class _Markup(HTMLParser):
 
 def _marked(line: str, mark: str) -> str:
     core = line.strip(" ")
-    if not core:
+    if not core or core[0] == "*" or core[-1] == "*":  # ***: the source cannot say bold and italic at once
         return line
     return f"{line[:len(line) - len(line.lstrip(' '))]}{mark}{core}{mark}{line[len(line.rstrip(' ')):]}"
 
