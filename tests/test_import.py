@@ -8,7 +8,6 @@ itself as .apkg in both formats (legacy and current) and as "Notes in Plain Text
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from deckbuild.importing.convert import from_html
 from deckbuild.importing.write import scalar
+from deckbuild.package import read_package
 from tests.anki_engine import AnkiCollection
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002"
@@ -85,37 +85,14 @@ def new_project(project: Path) -> Path:
     return project
 
 
-EXPECTED_ENTRIES = """entries:
-  - term: soleil
-    pos: noun
-    gender: m
-    gloss: 太陽
-    image: soleil.png
-    tags: [nature]
-    guid: {0}
-  - term: livre
-    pos: noun
-    gloss: 書；*磅*
-    audio: livre.mp3
-    tags: [lecture, objets]
-    guid: {1}
-  - term: manger
-    gloss: |-
-      吃
-      食用
-    guid: {2}
-  - term: fenêtre
-    pos: noun
-    gender: f
-    gloss: 窗戶
-    tags: [maison]
-    guid: {3}
-"""
-
-
-def yaml_guid(guid: str) -> str:
-    return guid if guid[0].isalnum() and '"' not in guid and ": " not in guid and " #" not in guid \
-        else json.dumps(guid)
+EXPECTED_ENTRIES = [  # and in each guid:, the GUID of the hand-made note
+    {"term": "soleil", "pos": "noun", "gender": "m", "gloss": "太陽", "image": "soleil.png", "tags": ["nature"]},
+    {"term": "livre", "pos": "noun", "gloss": "書；*磅*", "audio": "livre.mp3", "tags": ["lecture", "objets"]},
+    {"term": "manger", "gloss": "吃\n食用"},
+    {"term": "fenêtre", "pos": "noun", "gender": "f", "gloss": "窗戶", "tags": ["maison"]},
+]
+KEY_LINES = ["  - term: soleil", "    pos: noun", "    gender: m", "    gloss: 太陽", "    image: soleil.png",
+             "    tags: [nature]"]  # one key a line, in the order the README lists them
 
 
 def to_fill(lines: int) -> list[str]:
@@ -137,7 +114,9 @@ def test_every_export_of_the_hand_made_deck_comes_in_alike(cli, new_project, han
     assert result.exit_code == 0, result.output
     text = (new_project / "source" / "vocabulaire.yaml").read_text(encoding="utf-8")
     head, _, entries = text.partition("entries:\n")
-    assert "entries:\n" + entries == EXPECTED_ENTRIES.format(*map(yaml_guid, hand_made.guids))
+    expected = [{**entry, "guid": guid} for entry, guid in zip(EXPECTED_ENTRIES, hand_made.guids, strict=True)]
+    assert yaml.safe_load(text)["entries"] == expected
+    assert entries.splitlines()[:6] == KEY_LINES and entries.count("\n") == 24
     first = head.count("\n") + 2  # the line of the first entry
     assert result.stderr.splitlines()[-3:-1] == to_fill(first)
     assert result.stdout == "wrote source/vocabulaire.yaml: 4 entries, 2 media files\n"
@@ -441,3 +420,24 @@ def test_html_becomes_the_markup_the_source_takes(html, marks, expected):
 
 def test_pictures_are_found_in_html():
     assert from_html('<img src="a b.jpg"> texte <img src="c&amp;d.png">', True) == ("texte", ["a b.jpg", "c&d.png"])
+
+
+def test_correcting_an_imported_term_keeps_its_note(cli, new_project, hand_made):
+    assert cli("import", str(hand_made.legacy), "--to", "source/vocabulaire.yaml").exit_code == 0
+    fill_in_what_the_dictionary_could_not_tell(new_project)
+    assert cli("build").exit_code == 0
+    path = new_project / "source" / "vocabulaire.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("term: soleil", "term: Soleil"), encoding="utf-8")
+    rebuilt = cli("build")
+    assert rebuilt.exit_code == 0 and "warning" not in rebuilt.stderr, rebuilt.output
+    notes = read_package(new_project / "dist" / "lexique-1.0.0.apkg").notes
+    assert {guid: fields[0] for guid, fields, _ in notes}[hand_made.guids[0]] == "Soleil"
+    assert len(notes) == 4
+
+
+def test_two_fields_may_go_to_the_notes(cli, new_project):
+    sheet = new_project / "words.csv"
+    sheet.write_text("term,gloss,usage,registre\nbouquin,書,familier,oral\n", encoding="utf-8")
+    result = cli("import", str(sheet), "--to", "source/mots.yaml", "--map", "usage=notes", "--map", "registre=notes")
+    assert result.exit_code == 0, result.output
+    assert "    notes: |-\n      familier\n      oral\n" in (new_project / "source" / "mots.yaml").read_text()

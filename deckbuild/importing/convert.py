@@ -229,6 +229,7 @@ def draft_entry(note: ExportedNote, fields: FieldMap, is_html: bool, lexicon: Fr
     values: dict[str, object] = {}
     media: dict[str, str] = {}
     extra_media: list[str] = []
+    draft = Draft(values, media)
     for name, key in fields.keys.items():
         raw = note.fields.get(name, "")
         sounds = _SOUND.findall(raw) if is_html else []
@@ -250,8 +251,13 @@ def draft_entry(note: ExportedNote, fields: FieldMap, is_html: bool, lexicon: Fr
             continue
         if not text:
             continue
-        values[key] = text if key in MARKUP_KEYS else " ".join(text.split())  # one line
-    draft = Draft(values, media)
+        text = text if key in MARKUP_KEYS else " ".join(text.split())  # one line
+        if key in values and key in MARKUP_KEYS:  # two fields mapped to notes, say: both kept
+            values[key] = f"{values[key]}\n{text}"
+        elif key in values:
+            draft.todo.append((key, f"two fields give it; kept '{clip(str(values[key]))}', left out '{clip(text)}'"))
+        else:
+            values[key] = text
     if extra_media:
         draft.todo.append(("", f"more pictures or recordings than an entry takes (one of each): "
                                f"{', '.join(extra_media)} left out"))
