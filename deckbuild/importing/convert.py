@@ -79,28 +79,11 @@ class FieldMap:
 def field_map(export: Export, told: list[str]) -> FieldMap:
     """Match the export's fields to entry keys: `told` (FIELD=KEY) first, then by name, then by place."""
     names = export.field_names
-    by_folded = {folded(name): name for name in names}
-    keys: dict[str, str] = {}
-    for item in told:
-        name, equals, key = item.partition("=")
-        name, key = name.strip(), key.strip()
-        if not equals or not name or not key:
-            raise BuildError(f"--map {item}: expected FIELD=KEY, such as Front=term")
-        if key not in ENTRY_KEYS.by_name and key not in ("tags", "-"):
-            close = closest(key, ENTRY_KEYS.by_name)
-            raise BuildError(f"--map {item}: '{key}' is not an entry key"
-                             + (f"; did you mean '{close}'?" if close else f"; expected one of: "
-                                f"{', '.join(ENTRY_KEYS.by_name)}, or - to leave the field out"))
-        found = name if name in names else by_folded.get(folded(name))
-        if found is None:
-            raise BuildError(f"--map {item}: the export has no field '{name}'; its fields are: {', '.join(names)}")
-        keys[found] = key
+    keys = _told(told, names)
     guessed = []
     taken = set(keys.values())
     for name in names:
-        if name in keys:
-            continue
-        key = _key_named(folded(name))
+        key = _key_named(folded(name)) if name not in keys else None
         if key and key not in taken:
             keys[name] = key
             taken.add(key)
@@ -109,7 +92,8 @@ def field_map(export: Export, told: list[str]) -> FieldMap:
     for key in ("term", "gloss"):  # nameless fields (Notes in Plain Text): the first two are the word and its meaning
         if key not in taken and positional:
             name = positional.pop(0)
-            keys[name], _ = key, taken.add(key)
+            keys[name] = key
+            taken.add(key)
             guessed.append(f"field {name} → {key}")
     for key in ("term", "gloss"):
         if key not in taken:
@@ -118,6 +102,26 @@ def field_map(export: Export, told: list[str]) -> FieldMap:
     left_out = [name for name in names if keys.get(name, "-") == "-"
                 and any(_plain(note.fields.get(name, ""), export.html).strip() for note in export.notes)]
     return FieldMap({name: key for name, key in keys.items() if key != "-"}, guessed, left_out)
+
+
+def _told(told: list[str], names: list[str]) -> dict[str, str]:
+    """Read the --map FIELD=KEY options: field name -> entry key, or - for a field left out."""
+    by_folded = {folded(name): name for name in names}
+    keys: dict[str, str] = {}
+    for item in told:
+        name, equals, key = (part.strip() for part in item.partition("="))
+        if not equals or not name or not key:
+            raise BuildError(f"--map {item}: expected FIELD=KEY, such as Front=term")
+        if key not in ENTRY_KEYS.by_name and key != "-":
+            close = closest(key, ENTRY_KEYS.by_name)
+            raise BuildError(f"--map {item}: '{key}' is not an entry key"
+                             + (f"; did you mean '{close}'?" if close else f"; expected one of: "
+                                f"{', '.join(ENTRY_KEYS.by_name)}, or - to leave the field out"))
+        found = name if name in names else by_folded.get(folded(name))
+        if found is None:
+            raise BuildError(f"--map {item}: the export has no field '{name}'; its fields are: {', '.join(names)}")
+        keys[found] = key
+    return keys
 
 
 def _key_named(name: str) -> str | None:
@@ -226,48 +230,50 @@ class Draft:
 
 def draft_entry(note: ExportedNote, fields: FieldMap, is_html: bool, lexicon: FrenchLexicon | None) -> Draft:
     """Make the entry of one note: its keys from its fields, its media, its pos and gender where they can be told."""
-    values: dict[str, object] = {}
-    media: dict[str, str] = {}
+    draft = Draft({}, {})
     extra_media: list[str] = []
-    draft = Draft(values, media)
     for name, key in fields.keys.items():
-        raw = note.fields.get(name, "")
-        sounds = _SOUND.findall(raw) if is_html else []
-        text, images = (from_html(_SOUND.sub("", raw), key in MARKUP_KEYS) if is_html
-                        else (_tidy(raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")), []))
-        for kind, found in (("image", images), ("audio", sounds)):
-            for name_in_export in found:
-                if kind not in media:
-                    media[kind] = name_in_export
-                elif media[kind] != name_in_export:
-                    extra_media.append(name_in_export)
-        if key in ("image", "audio"):
-            if text and key not in media:
-                media[key] = text
-            continue
-        if key == "tags":
-            values.setdefault("tags", [])
-            values["tags"] += text.replace(",", " ").split()
-            continue
-        if not text:
-            continue
-        text = text if key in MARKUP_KEYS else " ".join(text.split())  # one line
-        if key in values and key in MARKUP_KEYS:  # two fields mapped to notes, say: both kept
-            values[key] = f"{values[key]}\n{text}"
-        elif key in values:
-            draft.todo.append((key, f"two fields give it; kept '{clip(str(values[key]))}', left out '{clip(text)}'"))
-        else:
-            values[key] = text
+        _take(draft, key, note.fields.get(name, ""), is_html, extra_media)
     if extra_media:
         draft.todo.append(("", f"more pictures or recordings than an entry takes (one of each): "
                                f"{', '.join(extra_media)} left out"))
-    tags = [*values.pop("tags", []), *note.tags]
+    tags = [*draft.values.pop("tags", []), *note.tags]
     if tags:
-        values["tags"] = list(dict.fromkeys(tags))
+        draft.values["tags"] = list(dict.fromkeys(tags))
     if note.guid:
-        values["guid"] = note.guid
+        draft.values["guid"] = note.guid
     _fill_word_class(draft, lexicon)
     return draft
+
+
+def _take(draft: Draft, key: str, raw: str, is_html: bool, extra_media: list[str]) -> None:
+    """Put the field `raw` into the entry's `key`, and its pictures and recordings into its media."""
+    values, media = draft.values, draft.media
+    sounds = _SOUND.findall(raw) if is_html else []
+    text, images = (from_html(_SOUND.sub("", raw), key in MARKUP_KEYS) if is_html
+                    else (_tidy(raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")), []))
+    for kind, found in (("image", images), ("audio", sounds)):
+        for name in found:
+            if kind not in media:
+                media[kind] = name
+            elif media[kind] != name:
+                extra_media.append(name)
+    if key in ("image", "audio"):  # a column of file names
+        if text and key not in media:
+            media[key] = text
+        return
+    if key == "tags":
+        values.setdefault("tags", []).extend(text.replace(",", " ").split())
+        return
+    if not text:
+        return
+    text = text if key in MARKUP_KEYS else " ".join(text.split())  # one line
+    if key in values and key in MARKUP_KEYS:  # two fields mapped to notes, say: both kept
+        values[key] = f"{values[key]}\n{text}"
+    elif key in values:
+        draft.todo.append((key, f"two fields give it; kept '{clip(str(values[key]))}', left out '{clip(text)}'"))
+    else:
+        values[key] = text
 
 
 def _fill_word_class(draft: Draft, lexicon: FrenchLexicon | None) -> None:
