@@ -441,3 +441,22 @@ def test_two_fields_may_go_to_the_notes(cli, new_project):
     result = cli("import", str(sheet), "--to", "source/mots.yaml", "--map", "usage=notes", "--map", "registre=notes")
     assert result.exit_code == 0, result.output
     assert "    notes: |-\n      familier\n      oral\n" in (new_project / "source" / "mots.yaml").read_text()
+
+
+def test_a_text_export_without_guids_or_note_types_is_read_by_place(cli, new_project, hand_made, tmp_path):
+    teacher = Collection(str(hand_made.root / "teacher.anki2"))
+    try:
+        bare = tmp_path / "bare.txt"
+        teacher.export_note_csv(out_path=str(bare), limit=DeckIdLimit(teacher.decks.id("Mon vocabulaire")),
+                                with_html=True, with_tags=False, with_deck=False, with_notetype=False,
+                                with_guid=False)
+    finally:
+        teacher.close()
+    result = cli("import", str(bare), "--to", "source/vocabulaire.yaml", "--media", str(hand_made.media))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:3] == [
+        "guessed: field 1 → term (--map to say otherwise)", "guessed: field 2 → gloss (--map to say otherwise)",
+        "the notes have no Anki GUIDs (export them again with \"Include unique identifier\"): anyone who studied "
+        "them in Anki gets them as new notes"]
+    entries = yaml.safe_load((new_project / "source" / "vocabulaire.yaml").read_text(encoding="utf-8"))["entries"]
+    assert entries == [{key: value for key, value in entry.items() if key != "tags"} for entry in EXPECTED_ENTRIES]

@@ -129,8 +129,9 @@ def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> i
 def _learners(export: Export, fields) -> tuple[CarryOver | None, list[str]]:
     """Line the hand-made note type up with ours; say plainly what learners of the hand-made deck keep or lose."""
     said = []
-    if export.format == "table" and not any(note.guid for note in export.notes):
-        return None, ["the rows have no Anki GUIDs: anyone who studied these words in Anki gets them as new notes"]
+    if not any(note.guid for note in export.notes):
+        hint = " (export them again with \"Include unique identifier\")" if export.format == "text" else ""
+        return None, [f"the notes have no Anki GUIDs{hint}: anyone who studied them in Anki gets them as new notes"]
     if export.format != "apkg":
         return None, [
             "learners of the hand-made deck would lose their reviews: a text export keeps the notes' GUIDs but not "

@@ -275,7 +275,7 @@ def read_notes_text(path: Path, text: str) -> Export:
         values = [cell for index, cell in enumerate(row) if index not in columns.values()]
         names = ([name for index, name in enumerate(named) if index not in columns.values()] if named
                  else [str(i + 1) for i in range(len(values))])
-        notes.append(ExportedNote(special.get("guid", ""), special.get("notetype", ""),
+        notes.append(ExportedNote(special.get("guid", ""), special.get("notetype", header.get("notetype", "")),
                                   dict(zip(names, values, strict=False)), tuple(special.get("tags", "").split()),
                                   row_line))
         decks.add(special.get("deck", ""))
