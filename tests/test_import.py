@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import genanki
 import pytest
 import yaml
 from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
@@ -460,3 +461,54 @@ def test_a_text_export_without_guids_or_note_types_is_read_by_place(cli, new_pro
         "them in Anki gets them as new notes"]
     entries = yaml.safe_load((new_project / "source" / "vocabulaire.yaml").read_text(encoding="utf-8"))["entries"]
     assert entries == [{key: value for key, value in entry.items() if key != "tags"} for entry in EXPECTED_ENTRIES]
+
+
+def test_a_note_type_without_ids_keeps_its_reviews_by_changing_the_note_type_by_hand(cli, new_project, tmp_path):
+    """Note types made before Anki 23.10, or by a tool such as genanki, have no field ids to merge by."""
+    vocab = genanki.Model(1607392319, "Vocab", fields=[{"name": "Mot"}, {"name": "中文"}],
+                          templates=[{"name": "Carte", "qfmt": "{{Mot}}", "afmt": "{{FrontSide}}<hr>{{中文}}"}])
+    deck = genanki.Deck(2059400110, "Mon vocabulaire")
+    for guid, (word, meaning) in zip(("vocab-1", "vocab-2"), (("soleil", "太陽"), ("fenêtre", "窗戶")), strict=True):
+        deck.add_note(genanki.Note(model=vocab, fields=[word, meaning], guid=guid))
+    old = tmp_path / "vocab.apkg"
+    genanki.Package(deck).write_to_file(old, timestamp=1767000000)
+
+    imported = cli("import", str(old), "--to", "source/vocabulaire.yaml")
+    assert ("warning: learners of the hand-made deck would lose reviews: the note type 'Vocab' has no ids"
+            in imported.stderr)
+    assert ("then in the Browse window select the notes of 'Vocab', choose Notes > Change Note Type…, pick "
+            "'Lexique (français)' and put Mot into Term, 中文 into Gloss, Carte into Recognition; then import the "
+            "package again with \"Update notes: Always\"") in imported.stderr
+    assert cli("build").exit_code == 0
+    package = new_project / "dist" / "lexique-1.0.0.apkg"
+    assert cli("check-upgrade", str(old), str(package)).exit_code == 1, "merging would blank their cards"
+
+    learner = AnkiCollection(tmp_path / "learner" / "collection.anki2")
+    try:
+        learner.import_package(old)
+        for card in learner.cards():
+            learner.review(card, ease=4)
+        learner.reopen()
+        before, reviews = scheduling(learner), learner.revlog_count()
+        assert learner.import_package(package).conflicting  # the default options: nothing changes yet
+        models = learner.col.models
+        vocab_id, ours = models.by_name("Vocab")["id"], models.by_name("Lexique (français)")
+        change = models.change_notetype_info(old_notetype_id=vocab_id, new_notetype_id=ours["id"]).input
+        fields = [-1] * len(ours["flds"])
+        fields[0], fields[[f["name"] for f in ours["flds"]].index("Gloss")] = 0, 1  # Mot into Term, 中文 into Gloss
+        change.ClearField("new_fields")
+        change.new_fields.extend(fields)
+        change.ClearField("new_templates")
+        change.new_templates.extend([0] + [-1] * (len(ours["tmpls"]) - 1))  # Carte into Recognition
+        change.note_ids.extend(models.nids(vocab_id))
+        models.change_notetype_of_notes(change)
+        log = learner.import_package(package, update_notes=ALWAYS)
+
+        assert (len(log.updated), len(log.new), len(log.conflicting)) == (2, 0, 0)
+        after = scheduling(learner)
+        assert {card: after[card] for card in before} == before and learner.revlog_count() == reviews
+        assert {learner.col.get_card(card).template()["name"] for card in before} == {"Recognition"}
+        assert learner.col.db.scalar("select count() from notes") == 2 and not learner.col.get_empty_cards().notes
+        assert sorted(learner.col.get_note(nid)["Term"] for nid in learner.col.find_notes("")) == ["fenêtre", "soleil"]
+    finally:
+        learner.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import BuildError, Problem, display_path
 from ..french_data import FrenchDataError, FrenchLexicon
 from ..load import MANIFEST_NAME, MEDIA_DIR, load_file
-from ..schema import ENTRY_KEYS
+from ..schema import ENTRY_KEYS, Manifest
 from ..validate import validate_manifest, validate_reading
 from .convert import CarryOver, carry_over, draft_entry, field_map, named_stock_fields
 from .read import Export, read_export
@@ -57,7 +57,8 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
         raise BuildError(str(error)) from error
     drafts = [draft_entry(note, fields, export.html, lexicon) for note in export.notes]
     copied = _bring_media(drafts, export, source_dir / MEDIA_DIR, media_from or export_path.parent)
-    carry, learners = _learners(export, fields)
+    manifest = _manifest(source_dir)
+    carry, learners = _learners(export, fields, manifest.note_type if manifest else "the deck's note type")
     kind_names = sorted({note.kind for note in export.notes if note.kind})
     header = [f"Imported from {export_path.name} by `python build.py import`"
               + (f" (note type {', '.join(kind_names)})" if kind_names else "") + "."]
@@ -68,7 +69,7 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
     write_text(to, text)
     lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)
     return Imported(to, len(drafts), copied, fields.guessed, fields.left_out, _to_fill(to, text, source_dir, drafts,
-                    starts), learners, not lost, _deck_names(export, source_dir))
+                    starts), learners, not lost, _deck_names(export, manifest))
 
 
 def _check_target(to: Path, source_dir: Path, force: bool) -> None:
@@ -126,7 +127,7 @@ def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> i
     return len(copied)
 
 
-def _learners(export: Export, fields) -> tuple[CarryOver | None, list[str]]:
+def _learners(export: Export, fields, ours: str) -> tuple[CarryOver | None, list[str]]:
     """Line the hand-made note type up with ours; say plainly what learners of the hand-made deck keep or lose."""
     said = []
     if not any(note.guid for note in export.notes):
@@ -145,6 +146,12 @@ def _learners(export: Export, fields) -> tuple[CarryOver | None, list[str]]:
         if other != main:
             carry.lost.append(f"the {count} notes of the note type '{other}' (our note type can replace one "
                               f"hand-made note type, here '{main}'): import them into another project")
+    if not carry.has_ids:
+        matched = ", ".join(f"{theirs} into {our}" for theirs, our in carry.matched.items())
+        said.append(f"to keep their reviews, learners of the hand-made deck import the package (default options), "
+                    f"then in the Browse window select the notes of '{carry.note_type}', choose Notes > Change Note "
+                    f"Type…, pick '{ours}' and put {matched}; then import the package again with \"Update notes: "
+                    "Always\"")
     if carry.lost:
         said.insert(0, "learners of the hand-made deck would lose reviews: " + "; ".join(carry.lost))
     else:
@@ -155,15 +162,18 @@ def _learners(export: Export, fields) -> tuple[CarryOver | None, list[str]]:
     return carry, said
 
 
-def _deck_names(export: Export, source_dir: Path) -> list[str]:
-    """Say where the deck's name differs from the hand-made deck's: Anki never moves a studied card to another deck."""
+def _manifest(source_dir: Path) -> Manifest | None:
     path = source_dir / MANIFEST_NAME
-    if not export.decks or not path.is_file():
-        return []
+    if not path.is_file():
+        return None
     problems: list[Problem] = []
     source = load_file(path, path.read_bytes(), problems)
-    manifest = validate_manifest(source, problems) if source is not None and source.root is not None else None
-    if manifest is None or manifest.name in export.decks:
+    return validate_manifest(source, problems) if source is not None and source.root is not None else None
+
+
+def _deck_names(export: Export, manifest: Manifest | None) -> list[str]:
+    """Say where the deck's name differs from the hand-made deck's: Anki never moves a studied card to another deck."""
+    if not export.decks or manifest is None or manifest.name in export.decks:
         return []
     return [f"the hand-made deck is named '{', '.join(export.decks)}' and deck.yaml names this one "
             f"'{manifest.name}': learners' studied cards stay where they are and new cards go to '{manifest.name}'; "

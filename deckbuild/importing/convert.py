@@ -334,58 +334,76 @@ def _shown_class(pos: str, genders: set[str]) -> str:
 
 @dataclass(frozen=True)
 class CarryOver:
-    """Anki's ids of a hand-made note type, given to our fields and card types so that learners keep their reviews."""
+    """How a hand-made note type lines up with ours, and Anki's ids that make "Merge note types" follow it."""
 
     note_type: str
     fields: dict[str, int]  # our field -> the id of the hand-made field it takes the place of
     card_types: dict[str, int]  # our card type -> the id of the hand-made card type whose reviews it keeps
     lost: list[str]  # what cannot be carried over, said plainly
+    matched: dict[str, str] = field(default_factory=dict)  # their field or card type -> ours, as named
+    has_ids: bool = True
 
 
 def carry_over(kind: NoteKind, fields: FieldMap) -> CarryOver:
     """Line the hand-made note type `kind` up with ours, as Anki's "Merge note types" matches them: by id.
 
     Anki merges two note types field by field and card type by card type, matching ids
-    (rslib/src/notetype/merge.rs). Each hand-made field gets one of our fields (the one its
-    key fills, else one left over): a field left unmatched would be added to our note type in
-    learners' collections, and every later update would need "Merge note types" again. Each card
-    type goes to ours that asks the same: the term's to Recognition, the meaning's to Production.
+    (rslib/src/notetype/merge.rs; ids exist since Anki 23.10). Each hand-made field gets one of
+    our fields (the one its key fills, else one left over): a field left unmatched would be added
+    to our note type in learners' collections, and every later update would need "Merge note types"
+    again. Each card type goes to ours that asks the same: the term's to Recognition, the meaning's
+    to Production.
     """
     if kind.cloze:
         return CarryOver(kind.name, {}, {}, [
             f"'{kind.name}' is a cloze note type, which Anki never merges with a standard one (importing with "
             "\"Merge note types\" fails; without it, their notes conflict and never update)"])
-    ours = {KEY_FIELDS[key]: name for name, key in fields.keys.items() if key in KEY_FIELDS}
-    lost = []
-    if any(field_id is None for _, field_id in kind.fields) or any(t[1] is None for t in kind.templates):
-        return CarryOver(kind.name, {}, {}, [f"the note type '{kind.name}' has no ids for its fields and card types "
-                                             "(it was made by an Anki older than 2.1.5x)"])
-    field_ids = dict(kind.fields)
-    given = {our: field_ids[theirs] for our, theirs in ours.items() if theirs in field_ids}
-    spare = [name for name in FIELDS if name not in given and name not in ("Term", "Gloss")]
-    for name, field_id in kind.fields:
-        if field_id not in given.values():
-            if not spare:
+    lost: list[str] = []
+    field_places = _field_places(kind, fields, lost)
+    card_places = _card_places(kind, fields, lost)
+    matched = {**{theirs: ours for ours, theirs in field_places.items()},
+               **{theirs: ours for ours, theirs in card_places.items()}}
+    field_ids, card_ids = dict(kind.fields), {name: template_id for name, template_id, _ in kind.templates}
+    if None in field_ids.values() or None in card_ids.values():
+        return CarryOver(kind.name, {}, {}, [*lost,
+            f"the note type '{kind.name}' has no ids for Anki to match its fields and card types by (it was made "
+            "before Anki 23.10, or by a tool), so \"Merge note types\" would leave their studied cards blank; "
+            "they keep their reviews by changing the note type by hand (README, \"Coming from a spreadsheet or an "
+            "existing deck\")"], matched, has_ids=False)
+    return CarryOver(kind.name, {ours: field_ids[theirs] for ours, theirs in field_places.items()},
+                     {ours: card_ids[theirs] for ours, theirs in card_places.items()}, lost, matched)
+
+
+def _field_places(kind: NoteKind, fields: FieldMap, lost: list[str]) -> dict[str, str]:
+    """Our field -> the hand-made field it takes the place of: the one its key fills, else one left over."""
+    places = {KEY_FIELDS[key]: name for name, key in fields.keys.items()
+              if key in KEY_FIELDS and name in dict(kind.fields)}
+    spare = [name for name in FIELDS if name not in places and name not in ("Term", "Gloss")]
+    for name, _ in kind.fields:
+        if name not in places.values():
+            if spare:
+                places[spare.pop(0)] = name
+            else:
                 lost.append(f"its field '{name}' has no place among ours")
-                continue
-            given[spare.pop(0)] = field_id
+    return {name: places[name] for name in FIELDS if name in places}
+
+
+def _card_places(kind: NoteKind, fields: FieldMap, lost: list[str]) -> dict[str, str]:
+    """Our card type -> the hand-made card type whose reviews it keeps: the one that asks the same."""
     term_field = next((name for name, key in fields.keys.items() if key == "term"), None)
     gloss_field = next((name for name, key in fields.keys.items() if key == "gloss"), None)
-    cards: dict[str, int] = {}
-    for name, template_id, question in kind.templates:
-        asked = re.findall(r"{{([^#^/}][^}]*)}}", question)
-        asked = [reference.split(":")[-1].strip() for reference in asked]
+    places: dict[str, str] = {}
+    for name, _, question in kind.templates:
+        asked = [reference.split(":")[-1].strip() for reference in re.findall(r"{{([^#^/}][^}]*)}}", question)]
         wanted = ("Recognition" if term_field in asked[:1] else "Production" if gloss_field in asked[:1]
                   else "Recognition" if term_field in asked else "Production" if gloss_field in asked else None)
-        if wanted is None or wanted in cards:
-            wanted = next((card for card in ("Recognition", "Production") if card not in cards), None)
-            if wanted is None:
-                wanted = next((card for card in CARD_TYPES if card not in cards), None)
-                lost.append(f"the reviews of its card type '{name}', which asks neither the term nor the meaning, "
-                            f"go to the {wanted} card, blank where an entry makes none" if wanted else
-                            f"the reviews of its card type '{name}' have no card type of ours to go to")
+        if wanted is None or wanted in places:
+            wanted = next((card for card in ("Recognition", "Production") if card not in places), None)
         if wanted is None:
-            continue
-        cards[wanted] = template_id
-    return CarryOver(kind.name, {name: given[name] for name in FIELDS if name in given},
-                     {name: cards[name] for name in CARD_TYPES if name in cards}, lost)
+            wanted = next((card for card in CARD_TYPES if card not in places), None)
+            lost.append(f"the reviews of its card type '{name}', which asks neither the term nor the meaning, go to "
+                        f"the {wanted} card, blank where an entry makes none" if wanted else
+                        f"the reviews of its card type '{name}' have no card type of ours to go to")
+        if wanted is not None:
+            places[wanted] = name
+    return {name: places[name] for name in CARD_TYPES if name in places}
