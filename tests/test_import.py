@@ -512,3 +512,18 @@ def test_a_note_type_without_ids_keeps_its_reviews_by_changing_the_note_type_by_
         assert sorted(learner.col.get_note(nid)["Term"] for nid in learner.col.find_notes("")) == ["fenêtre", "soleil"]
     finally:
         learner.close()
+
+
+def test_a_package_of_this_deck_comes_back_as_its_entries(cli, project):
+    assert cli("build").exit_code == 0
+    (project / "source" / "hangzhou.yaml").rename(project / "hangzhou.yaml.bak")
+    result = cli("import", "dist/lexique-1.0.0.apkg", "--to", "source/hangzhou.yaml", "--map", "Definite=-",
+                 "--map", "Indefinite=-", "--map", "GenderLabel=-", "--map", "PartOfSpeech=-", "--map", "IPA=-",
+                 "--map", "Forms=-", "--map", "Say=-", "--map", "ExampleBlank=-", "--map", "Source=-",
+                 "--map", "Gender=-")
+    assert result.exit_code == 0, result.output
+    assert "the notes are of this deck's own note type 'Lexique (français)'" in result.stderr
+    entries = yaml.safe_load((project / "source" / "hangzhou.yaml").read_text(encoding="utf-8"))["entries"]
+    assert len(entries) == 22
+    assert entries[0]["term"] == "coqueluche" and entries[0]["gloss"] == "受愛戴的人，紅人，寵兒"
+    assert entries[0]["example"] == "La nouvelle coqueluche nationale"  # the highlight is the build's

@@ -58,7 +58,7 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
     drafts = [draft_entry(note, fields, export.html, lexicon) for note in export.notes]
     copied = _bring_media(drafts, export, source_dir / MEDIA_DIR, media_from or export_path.parent)
     manifest = _manifest(source_dir)
-    carry, learners = _learners(export, fields, manifest.note_type if manifest else "the deck's note type")
+    carry, learners = _learners(export, fields, manifest)
     kind_names = sorted({note.kind for note in export.notes if note.kind})
     header = [f"Imported from {export_path.name} by `python build.py import`"
               + (f" (note type {', '.join(kind_names)})" if kind_names else "") + "."]
@@ -127,9 +127,10 @@ def _bring_media(drafts, export: Export, media_dir: Path, media_from: Path) -> i
     return len(copied)
 
 
-def _learners(export: Export, fields, ours: str) -> tuple[CarryOver | None, list[str]]:
+def _learners(export: Export, fields, manifest: Manifest | None) -> tuple[CarryOver | None, list[str]]:
     """Line the hand-made note type up with ours; say plainly what learners of the hand-made deck keep or lose."""
     said = []
+    ours = manifest.note_type if manifest else "the deck's note type"
     if not any(note.guid for note in export.notes):
         hint = " (export them again with \"Include unique identifier\")" if export.format == "text" else ""
         return None, [f"the notes have no Anki GUIDs{hint}: anyone who studied them in Anki gets them as new notes"]
@@ -141,6 +142,8 @@ def _learners(export: Export, fields, ours: str) -> tuple[CarryOver | None, list
             "as an Anki package instead (File > Export…, \"Anki Deck Package\", with scheduling) and import that"]
     counts = Counter(note.kind for note in export.notes)
     main, _ = counts.most_common(1)[0]
+    if manifest and export.kinds[main].id == manifest.model_id:
+        return None, [f"the notes are of this deck's own note type '{main}': its learners update them as usual"]
     carry = carry_over(export.kinds[main], fields)
     for other, count in sorted(counts.items()):
         if other != main:
