@@ -155,7 +155,7 @@ def changelog(old: Snapshot | None, new: Snapshot) -> str:
 def snapshot_of_package(path: Path) -> Snapshot:
     contents = read_package(path)
     schema = {"fields": contents.fields, "card_types": [name for name, _, _ in contents.templates]}
-    look = look_hash(contents.note_type_name, contents.templates, contents.css)
+    look = look_hash(contents.note_type_name, contents.templates, contents.css, contents.ids)
     notes = {guid: SnapshotNote(dict(zip(contents.fields, fields, strict=False)), any(map(is_removed_tag, tags)))
              for guid, fields, tags in contents.notes}
     slug, version = parse_package_name(path.name) or (path.stem, "?")

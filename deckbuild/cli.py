@@ -15,6 +15,7 @@ import click
 
 from . import __version__, changes, release
 from .errors import BuildError
+from .importing import import_file
 from .pipeline import Build, prepare
 from .pipeline import build as build_deck
 from .preview import write_preview
@@ -174,6 +175,37 @@ def check_upgrade(old: Path | None, new: Path | None, merge_note_types: bool | N
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"importing {new} over {old}:\n{upgrade.summary()}")
     upgrade.require_safe()
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "to", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The reading file to write, such as source/vocabulaire.yaml.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=KEY",
+              help="Put a field (or column) into an entry key, such as Front=term; - leaves it out. Repeatable.")
+@click.option("--media", "media_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the pictures and sounds of a text export are (Anki's collection.media folder) "
+                   "[default: beside FILE].")
+@click.option("--force", is_flag=True, help="Replace the reading file if it exists.")
+@source_option
+def import_(file: Path, to: Path, maps: tuple[str, ...], media_dir: Path | None, force: bool,
+            source_dir: Path) -> None:
+    """Turn an Anki package, Anki's "Notes in Plain Text" or a CSV/TSV into a reading file, keeping every GUID."""
+    imported = import_file(file, to, list(maps), source_dir, force, media_dir)
+    for guess in imported.guessed:
+        click.echo(f"guessed: {guess} (--map to say otherwise)", err=True)
+    for name in imported.left_out:
+        click.echo(f"warning: field '{name}' has text but no entry key takes it: left out (--map '{name}=notes' "
+                   "keeps it)", err=True)
+    for line in imported.learners:
+        click.echo(("" if imported.reviews_kept else "warning: ") + line, err=True)
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in imported.to_fill:
+        click.echo(str(problem), err=True)
+    click.echo(f"wrote {imported.path}: {imported.entries} entries, {imported.media} media files")
+    if imported.to_fill:
+        click.echo(f"{len(imported.to_fill)} things to fill in above before it builds", err=True)
 
 
 @cli.command()

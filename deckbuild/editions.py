@@ -31,7 +31,11 @@ def edition_manifest(manifest: Manifest, variant: Variant) -> Manifest:
 
 
 def edition_entry(entry: Entry, variant: Variant) -> Entry:
-    """The entry as the edition `variant` shows it: its own texts where written, else the entry's converted."""
+    """The entry as the edition `variant` shows it: its own texts where written, else the entry's converted.
+
+    A GUID the entry came with (`guid:`, from `import`) is the deck's note: the edition's note has its own.
+    """
     convert = converter(variant.chinese)
     own = {key: text for edition, key, text in entry.overrides if edition == variant.code}
-    return entry._replace(**{key: own[key] if key in own else convert(getattr(entry, key)) for key in EDITION_TEXTS})
+    return entry._replace(guid="", **{key: own[key] if key in own else convert(getattr(entry, key))
+                                      for key in EDITION_TEXTS})

@@ -203,6 +203,19 @@ class FrenchLexicon:
                 return decode_forms(text)
         return None
 
+    def word_classes(self, term: str) -> dict[str, set[str]]:
+        """Return what DELAF says `term` can be, as a lemma: {"noun": its genders, "adjective": …, "verb": …}.
+
+        Only nouns, adjectives and verbs: the index keeps no other part of speech.
+        """
+        typed = _typed(term).translate(_SPELLING)
+        classes: dict[str, set[str]] = {}
+        for pos, kind in (("noun", "N"), ("adjective", "A"), ("verb", "V")):
+            table = self._inflections(typed, kind)
+            if table is not None:
+                classes[pos] = {gender for gender in "mf" if f"{gender}s" in table} if kind == "N" else set()
+        return classes
+
     def forms(self, term: str, pos: str, gender: str = "", number: str = "") -> Forms:
         """Return the inflected forms of `term` that DELAF has; an empty Forms if none, never a guess."""
         kind = _DELAF_POS.get(pos)

@@ -3,7 +3,9 @@
 Anki matches an imported note to the one in a collection by GUID alone. genanki's
 default GUID hashes every field, so an edited gloss would arrive as a new note and
 the learner's history would stay behind on the old one. Here the GUID hashes only
-the entry's identity: its `id` if it has one, else its term and part of speech.
+the entry's identity: its `id` if it has one, else its term and part of speech. An entry
+brought in from an Anki deck by `import` keeps the GUID its note had (`guid:`), so that the
+learners of that deck find their notes in the first package built from it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,22 @@ from .schema import Entry
 
 
 def note_guid(deck_id: int, entry: Entry) -> str:
-    """Return the GUID of the note of `entry` in the deck `deck_id`."""
-    return genanki.guid_for(deck_id, entry.identity)
+    """Return the GUID of the note of `entry` in the deck `deck_id`: the one it came with (`guid:`), if any."""
+    return entry.guid or genanki.guid_for(deck_id, entry.identity)
+
+
+def duplicate_guids(guids: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
+    """Return a problem for each entry whose `guid:` an earlier entry's note already has."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, guid in enumerate(guids):
+        earlier = first.setdefault(guid, index)
+        if earlier != index and entry_at(index).guid:
+            entry = entry_at(index)
+            problems.append(Problem(*entry.where, (
+                f"entry '{entry.term}', field 'guid': expected a GUID of its own, found '{guid}', the GUID of the "
+                f"entry at {entry_at(earlier).where}; two entries cannot be one Anki note: remove one")))
+    return problems
 
 
 def duplicate_identities(identities: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:

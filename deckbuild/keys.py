@@ -200,6 +200,20 @@ class AnkiId(ScalarType):
         return int(text)
 
 
+class SignedAnkiId(ScalarType):
+    """An id Anki gives a field or card type: a whole number from -2^63 to 2^63-1, not 0, not quoted."""
+
+    expected = "a whole number"
+    default = None
+
+    def convert(self, text: str, node: Scalar) -> int:
+        digits = text[1:] if text[:1] in "+-" else text
+        if not node.is_integer or not digits.isdigit() or not -ANKI_ID_MAX - 1 <= int(text) <= ANKI_ID_MAX \
+                or int(text) == 0:
+            raise Invalid("a whole number between -2^63 and 2^63-1, not 0", f"'{clip(text)}'")
+        return int(text)
+
+
 class ListType(KeyType):
     """A value written as a list, whose items `items` checks."""
 
@@ -243,10 +257,21 @@ class Tags(ListType):
 
 
 class Section(KeyType):
-    """A mapping of its own `keys`, such as `options:`; `defaults` for those not written."""
+    """A mapping of its own `keys`, such as `options:`; `defaults` for those not written.
 
-    def __init__(self, keys: Keys, defaults=None):
-        self.keys, self.default = keys, defaults
+    `keys` may be given as a function, when they are declared after the key that holds them.
+    """
+
+    expected = "a mapping of 'key: value' lines"
+
+    def __init__(self, keys, defaults=None):
+        self._keys, self.default = keys, defaults
+
+    @property
+    def keys(self) -> Keys:
+        if callable(self._keys):
+            self._keys = self._keys()
+        return self._keys
 
     def check(self, node: Node, what: str, checker: Checker) -> dict[str, object] | None:
         """Return the values written at `node`, checked by `checker`; None when it is not a mapping."""
@@ -326,5 +351,6 @@ def describe(node: Node) -> str:
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """Return the choice `word` was most likely meant to be, if one is close enough."""
-    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+    lowered = {choice.lower(): choice for choice in choices}  # field names are capitalised (Term)
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None

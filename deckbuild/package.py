@@ -156,10 +156,14 @@ class CardRule:
 
 
 def _model(note_type: NoteType) -> genanki.Model:
+    field_ids, card_type_ids = dict(note_type.field_ids), dict(note_type.card_type_ids)
     return genanki.Model(
         note_type.model_id, note_type.name,
-        fields=[{"name": name} for name in note_type.fields],
-        templates=[{"name": name, "qfmt": front, "afmt": back} for name, front, back in note_type.templates],
+        fields=[{"name": name, **({"id": field_ids[name]} if name in field_ids else {})}
+                for name in note_type.fields],
+        templates=[{"name": name, "qfmt": front, "afmt": back,
+                    **({"id": card_type_ids[name]} if name in card_type_ids else {})}
+                   for name, front, back in note_type.templates],
         css=note_type.css,
     )
 
@@ -199,6 +203,7 @@ class PackageContents:
     templates: list[tuple[str, str, str]]  # (name, front, back)
     css: str
     notes: list[tuple[str, list[str], list[str]]]  # (guid, fields, tags)
+    ids: tuple[tuple[str, int], ...] = ()  # the Anki ids of its fields, then of its card types, where it gives them
 
 
 def read_package(path: Path) -> PackageContents:
@@ -225,4 +230,5 @@ def read_package(path: Path) -> PackageContents:
     return PackageContents(
         model["name"], [field["name"] for field in model["flds"]],
         [(template["name"], template["qfmt"], template["afmt"]) for template in model["tmpls"]], model["css"],
-        [(guid, flds.split("\x1f"), tags.split()) for guid, mid, flds, tags in rows if mid == model_id])
+        [(guid, flds.split("\x1f"), tags.split()) for guid, mid, flds, tags in rows if mid == model_id],
+        tuple((part["name"], part["id"]) for group in ("flds", "tmpls") for part in model[group] if part.get("id")))

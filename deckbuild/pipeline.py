@@ -19,7 +19,7 @@ from .editions import edition_entry, edition_manifest
 from .errors import BuildError, Problem, SourceError, display_path
 from .espeak import EspeakError
 from .french_data import FrenchDataError, FrenchLexicon, index_key
-from .identify import duplicate_identities, note_guid
+from .identify import duplicate_guids, duplicate_identities, note_guid
 from .load import check_source_dir, load_file, unread_files
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
 from .package import CardRule, write_package
@@ -28,7 +28,7 @@ from .render import FIELDS, Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
 from .speech import Speaker
 from .stamp import StampedNote, renamed_entries, stamp
-from .validate import validate_manifest, validate_reading
+from .validate import note_type_ids, validate_manifest, validate_reading
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,9 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
         return Entry._make((*row[:-1], Location._make(row[-1])))
 
     problems += duplicate_identities(identities, entry_at)
+    problems += duplicate_guids([note.guid for note in notes], entry_at)
+    kind, id_problems = with_ids(kind, [row for result in checked for row in result.note_type_ids])
+    problems += id_problems
     if problems:
         raise SourceError(problems)
     files.prune()
@@ -141,6 +144,24 @@ def _stamp_edition(project: Project, manifest: Manifest, kind: NoteType, rows: l
     previous = read_lock(project.lock_path_of(manifest.edition), cache_dir)
     stamped = stamp(previous, manifest, kind, notes, identities)
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, [])
+
+
+def with_ids(kind: NoteType, rows: list[tuple]) -> tuple[NoteType, list[Problem]]:
+    """Give the note type the Anki ids that files brought in by `import` name; a problem where two files differ."""
+    given: dict[tuple[str, str], tuple] = {}
+    problems = []
+    for row in rows:
+        path, group, name, anki_id, line, column = row
+        earlier = given.setdefault((group, name), row)
+        if earlier[3] != anki_id:
+            problems.append(Problem(path, line, column, (
+                f"file, field 'note_type_ids': {name} takes the id {earlier[3]} in {earlier[0]} and {anki_id} here; "
+                "our note type can replace one hand-made note type only: keep the ids of the one learners had")))
+    if not given:
+        return kind, problems
+    ids = {group: tuple((name, row[3]) for (kind_of, name), row in sorted(given.items()) if kind_of == group)
+           for group in ("fields", "card_types")}
+    return replace(kind, field_ids=ids["fields"], card_type_ids=ids["card_types"]), problems
 
 
 def no_context_card(entry: Entry, note: Note) -> list[Problem]:
@@ -322,6 +343,7 @@ class _Checked(NamedTuple):
     notes: list[tuple]  # each a Note's fields
     warnings: list[tuple]  # each a Problem's fields
     edition_notes: list[list[tuple]]  # per other edition, each a Note's fields
+    note_type_ids: tuple = ()  # (path, fields or card_types, name, id, line, column) of `note_type_ids:`
 
 
 @dataclass(frozen=True)
@@ -352,8 +374,7 @@ class _FileTask:
                     for variant, edition in zip(self.manifest.variants, self.editions, strict=True)]
         return _Checked([], [entry.identity for entry in entries],
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
-                        warnings, editions)
-
+                        warnings, editions, [(source.name, *row) for row in note_type_ids(source)])
 
 
 def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:

@@ -58,6 +58,15 @@ class NoteType:
     fields: tuple[str, ...]
     templates: tuple[tuple[str, str, str], ...]
     css: str
+    # Anki's ids of a hand-made note type's fields and card types, given to ours by `note_type_ids:` (see
+    # importing/convert.py): "Merge note types" matches by id, so learners' notes and reviews come across.
+    field_ids: tuple[tuple[str, int], ...] = ()
+    card_type_ids: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def look(self) -> str:
+        """Hash of how the cards look, and of the ids they are matched by (look_hash)."""
+        return look_hash(self.name, self.templates, self.css, (*self.field_ids, *self.card_type_ids))
 
     @property
     def schema(self) -> dict[str, list[str]]:
@@ -83,9 +92,10 @@ def content_hash(fields, tags) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def look_hash(name: str, templates, css: str) -> str:
-    """Hash of how the cards look: the note type's name, its (name, front, back) templates, and CSS."""
-    return content_hash([name, *(part for template in templates for part in template), css], ())
+def look_hash(name: str, templates, css: str, ids=()) -> str:
+    """Hash of how the cards look: the note type's name, its (name, front, back) templates, and CSS; and its ids."""
+    return content_hash([name, *(part for template in templates for part in template), css,
+                         *(f"{name}={anki_id}" for name, anki_id in sorted(ids))], ())
 
 
 def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:

@@ -9,6 +9,7 @@ walks the files and ties fields together. The tests check the README's source-fo
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
@@ -29,6 +30,7 @@ from .keys import (  # noqa: F401  (ANKI_ID_MAX, TAG_PATTERN: part of the schema
     LabelText,
     MediaPath,
     Section,
+    SignedAnkiId,
     Steps,
     Tags,
     Text,
@@ -133,6 +135,22 @@ MANIFEST_KEYS = Keys((
         "Other editions built from the same sources, by language tag (`zh-CN:`); see Editions."),
 ))
 
+def _ids_of(names_in_render: str) -> Callable[[], Keys]:
+    """The keys of a mapping of our field or card-type names to Anki ids (render.py names them)."""
+    def keys() -> Keys:
+        from . import render
+
+        return Keys(Key(name, SignedAnkiId(), f"the id of {name}") for name in getattr(render, names_in_render))
+    return keys
+
+
+NOTE_TYPE_ID_KEYS = Keys((
+    Key("replaces", Text(), "The name of the hand-made note type learners had.", required=True),
+    Key("fields", Section(_ids_of("FIELDS")), "Our fields, each with the id of the hand-made field it replaces."),
+    Key("card_types", Section(_ids_of("CARD_TYPES")),
+        "Our card types, each with the id of the hand-made card type whose reviews it keeps."),
+))
+
 FILE_KEYS = Keys((
     Key("entries", Entries(), "The vocabulary entries of this reading or lesson.", required=True),
     Key("source", Text(max_length=1000), "Citation of the text the words come from; shown on every card.",
@@ -140,6 +158,8 @@ FILE_KEYS = Keys((
     Key("tags", Tags(), "Anki tags given to every entry of the file."),
     Key("deck", DeckName(), "A lesson: the file's cards go into the subdeck `<deck name>::<deck>`.",
         per_edition=True),
+    Key("note_type_ids", Section(NOTE_TYPE_ID_KEYS),
+        "Written by `import`: Anki's ids of the hand-made note type the entries had, so learners keep their reviews."),
 ))
 
 ENTRY_KEYS = Keys((
@@ -171,6 +191,8 @@ ENTRY_KEYS = Keys((
         "The plural of a noun or adjective, where the dictionary's is missing or wrong."),
     Key("id", Text(max_length=160),
         "Pins the note's identity (by default: term and pos); keeps history when either is corrected."),
+    Key("guid", Text(max_length=100, pattern=r"[^\s\"\\]+", expected="an Anki GUID, without spaces or quotes"),
+        "Written by `import`: the Anki GUID of the note the entry came from, which the note keeps."),
 ))
 
 

@@ -25,7 +25,7 @@ from .errors import BuildError, Problem
 from .formats import Version, removed_tag
 from .lockcheck import MAX_TIME, time_problem
 from .lockfile import Lock, NoteStamp, NoteTypeStamp
-from .render import Note, NoteType, content_hash, look_hash
+from .render import Note, NoteType, content_hash
 from .schema import Entry, Manifest
 
 
@@ -128,7 +128,7 @@ def _stamp_note(old: NoteStamp | None, guid: str, identity: str, fields, tags, d
 
 def _stamp_note_type(old: NoteTypeStamp | None, note_type: NoteType, manifest: Manifest, released: str,
                      clock: _Clock) -> NoteTypeStamp:
-    digest = look_hash(note_type.name, note_type.templates, note_type.css)
+    digest = note_type.look
     if old is None:
         return NoteTypeStamp(note_type.schema, digest, clock.after(None))
     if old.schema != note_type.schema:

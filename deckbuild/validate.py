@@ -115,6 +115,18 @@ def validate_reading(source: SourceFile, source_dir: Path, problems: list[Proble
     return _reading(FileChecker(source, problems, editions), source_dir)
 
 
+def note_type_ids(source: SourceFile) -> list[tuple[str, str, int, int, int]]:
+    """Return the ids a good reading file gives our note type: (fields or card_types, name, id, line, column)."""
+    root = source.root
+    checked = FileChecker(source, []).mapping(root, FILE_KEYS, "file") if root is not None else None
+    if checked is None or "note_type_ids" not in checked[0]:
+        return []
+    node = checked[1]["note_type_ids"]
+    ids = checked[0]["note_type_ids"]
+    return [(kind, name, anki_id, node.line, node.column)
+            for kind in ("fields", "card_types") for name, anki_id in ids.get(kind, {}).items()]
+
+
 def _manifest(file: FileChecker) -> Manifest | None:
     checked = file.mapping(file.source.root, MANIFEST_KEYS, "deck manifest")
     if checked is None or any(key.name not in checked[0] for key in MANIFEST_KEYS.required):

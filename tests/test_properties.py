@@ -117,7 +117,7 @@ def check_build(root: Path, readings: list[dict]) -> None:
         collection.close()
 
 
-non_identity = st.sampled_from([key.name for key in ENTRY_KEYS if key.name not in ("term", "pos", "id")])
+non_identity = st.sampled_from([key.name for key in ENTRY_KEYS if key.name not in ("term", "pos", "id", "guid")])
 
 
 @given(term=text, pos=st.sampled_from(list(PARTS_OF_SPEECH)), key=non_identity, before=text, after=text,
@@ -133,3 +133,9 @@ def test_the_guid_never_changes_when_a_non_identity_field_changes(term, pos, key
 def test_the_guid_follows_the_identity(term, other_term, pos, pinned):
     assert (note_guid(1, Entry(term, pos, "g")) == note_guid(1, Entry(other_term, pos, "g"))) == (term == other_term)
     assert note_guid(1, Entry(term, pos, "g", id=pinned)) == note_guid(1, Entry(other_term, "verb", "h", id=pinned))
+
+
+@given(term=text, other_term=text, pos=st.sampled_from(list(PARTS_OF_SPEECH)), pinned=text, guid=text.filter(bool))
+def test_an_imported_note_keeps_its_guid_whatever_else_changes(term, other_term, pos, pinned, guid):
+    assert note_guid(1, Entry(term, pos, "g", guid=guid)) == guid
+    assert note_guid(1, Entry(other_term, "verb", "h", id=pinned, guid=guid)) == guid

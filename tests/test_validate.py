@@ -168,10 +168,10 @@ def test_keys_take_their_default_from_their_type_unless_given():
 def test_entry_is_made_from_the_entry_keys_in_a_fixed_order():
     assert Entry._fields == ("term", "pos", "gloss", "gender", "number", "etymology", "example", "example_gloss",
                              "form", "notes", "image", "audio", "aspirated_h", "tags", "ipa", "say", "feminine",
-                             "plural", "id", "source", "deck", "overrides", "where")
+                             "plural", "id", "guid", "source", "deck", "overrides", "where")
     assert {key.name for key in ENTRY_KEYS} == set(Entry._fields) - {"source", "deck", "overrides", "where"}
     entry = Entry("coqueluche", "noun", "紅人")
-    assert entry[3:] == ("", "", "", "", "", "", "", "", "", None, (), "", "", "", "", "", "", "", (),
+    assert entry[3:] == ("", "", "", "", "", "", "", "", "", None, (), "", "", "", "", "", "", "", "", (),
                          Location("", 0, 0))
     assert (entry.identity, entry.is_noun) == ("coqueluche|noun", True)
     assert entry._replace(id="pinned").identity == "pinned"
@@ -191,7 +191,7 @@ def test_a_mapping_reports_missing_blank_and_unknown_fields():
     assert [problem.message for problem in problems] == [
         "entry 1, field 'term': expected text, found an empty value",
         "entry 1: unknown field 'colour'; expected one of: term, pos, gender, number, gloss, etymology, example, "
-        "example_gloss, form, notes, image, audio, aspirated_h, tags, ipa, say, feminine, plural, id",
+        "example_gloss, form, notes, image, audio, aspirated_h, tags, ipa, say, feminine, plural, id, guid",
         "entry 1: missing field 'gloss' (the meaning, in the learner's language)"]
 
 
