@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: build test lint check clean preview release release-check previous-release publish system-packages bench
+.PHONY: build test lint check clean preview schema release release-check previous-release publish system-packages bench
 
 build: $(VENV)/.runtime
 	$(BIN)/python build.py build
@@ -20,6 +20,10 @@ check: lint test
 
 preview: $(VENV)/.dev
 	$(BIN)/python build.py preview
+
+# The JSON Schemas that editors check the sources with, written from the schema in code (deckbuild/schemas/).
+schema: $(VENV)/.runtime
+	$(BIN)/python build.py schema
 
 # Releases. `make release VERSION=X.Y.Z` updates deck.yaml, the lock and CHANGELOG.md;
 # commit, tag vX.Y.Z and push the tag: .github/workflows/release.yml does the rest,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, changes, release
-from .errors import BuildError
+from . import __version__, changes, json_schema, release
+from .errors import BuildError, display_path
 from .pipeline import Build, prepare
 from .pipeline import build as build_deck
 from .preview import write_preview
@@ -202,3 +202,18 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
                   previous: Path | None) -> None:
     """Check that this commit can be released and lay the release out in dist/release/."""
     click.echo(release.release_check(Project(source_dir, templates_dir, out_dir), tag, previous))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Only check that the files are up to date; fail if one is not (for CI).")
+def schema(check: bool) -> None:
+    """Write the JSON Schemas of deck.yaml and the reading files, for editors, into deckbuild/schemas/."""
+    if check:
+        if stale := json_schema.stale_schemas():
+            raise BuildError(f"{', '.join(map(display_path, stale))}: not what the schema in code makes; "
+                             "run `make schema`")
+        click.echo(f"up to date: {display_path(json_schema.SCHEMA_DIR)}")
+        return
+    written = json_schema.write_schemas()
+    click.echo("\n".join(f"wrote {display_path(path)}" for path in written)
+               or f"up to date: {display_path(json_schema.SCHEMA_DIR)}")

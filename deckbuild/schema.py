@@ -38,6 +38,7 @@ PARTS_OF_SPEECH = MappingProxyType({
 })
 GENDERS = MappingProxyType({"m": "m.", "f": "f.", "mf": "m. et f."})
 NUMBERS = ("plural",)
+CHINESE_SCRIPTS = ("traditional", "simplified")  # the scripts a deck's Chinese is written in (chinese.py)
 
 # Words shown on the cards, in the learner's language; `labels:` in deck.yaml overrides them.
 DEFAULT_LABELS = MappingProxyType({
@@ -88,9 +89,12 @@ MANIFEST_KEYS = Keys((
         "Card labels in the learner's language, overriding the defaults."),
     Key("audio", Flag(), "`true`: record terms and examples with espeak-ng at build time, not Anki's voices.",
         default=False),
-    Key("updates_url", Text(max_length=500, pattern=r"https?://[^\s<>\"']+",
+    Key("updates_url", Text(max_length=500, pattern="https?://[^\\s<>\"']+",
                             expected="a web address such as https://example.org/deck/releases"),
         "Where new versions are published; shown as a link in the deck's description."),
+    Key("chinese", Choice(CHINESE_SCRIPTS),
+        "The script of the deck's Chinese, `traditional` or `simplified`; the build warns of the other's characters.",
+        default="traditional"),
 ))
 
 FILE_KEYS = Keys((
@@ -142,6 +146,7 @@ class Manifest:
     note_type: str = ""
     audio: bool = False
     updates_url: str = ""
+    chinese: str = "traditional"
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
 
     @property
