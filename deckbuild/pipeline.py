@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from .advice import manifest_wrong_script, question, same_questions, wrong_script
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, log, optional
 from .errors import BuildError, Problem, SourceError, display_path
@@ -93,6 +94,8 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     problems += duplicate_identities(identities, entry_at)
     if problems:
         raise SourceError(problems)
+    warnings += manifest_wrong_script(manifest_path, manifest_bytes, manifest.chinese)
+    warnings += same_questions([asked for result in checked for asked in result.questions], entry_at)
     files.prune()
     previous = read_lock(project.lock_path, cache_dir)
     stamped = stamp(previous, manifest, kind, notes, identities)
@@ -241,6 +244,7 @@ class _Checked(NamedTuple):
     entries: list[tuple]  # each an Entry's fields, its Location as a tuple
     notes: list[tuple]  # each a Note's fields
     warnings: list[tuple]  # each a Problem's fields
+    questions: list[str]  # what each entry's Production card asks (advice.question)
 
 
 @dataclass(frozen=True)
@@ -257,16 +261,16 @@ class _FileTask:
         source = load_file(path, data, problems)
         entries = validate_reading(source, self.source_dir, problems) if source is not None else []
         if problems:
-            return _Checked([tuple(problem) for problem in problems], [], [], [], [])
+            return _Checked([tuple(problem) for problem in problems], [], [], [], [], [])
         speaker = Speaker(self.speech_dir) if self.speech_dir else None
         self.lexicon.prefetch(entry.term for entry in entries)
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
                         self.lexicon) for entry in entries]
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
-                    for warning in no_context_card(entry, note)]
+                    for warning in (*no_context_card(entry, note), *wrong_script(entry, self.manifest.chinese))]
         return _Checked([], [entry.identity for entry in entries],
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
-                        warnings)
+                        warnings, [question(entry.pos, entry.gloss) for entry in entries])
 
 
 def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:
