@@ -8,6 +8,7 @@ no Context card, is told where the note is rendered: pipeline.no_context_card.)
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from .schema import PARTS_OF_SPEECH, Entry
 # wrong only when it is all in the other script.
 GLOSS_FIELDS = ("gloss", "example_gloss")
 PROSE_FIELDS = ("notes", "etymology")
+_CHINESE_FIELDS = operator.attrgetter(*GLOSS_FIELDS, *PROSE_FIELDS)
 _BETWEEN_SENSES = re.compile(r"[\W_]+")  # spaces, punctuation and markup, half- or full-width alike
 
 
@@ -53,9 +55,12 @@ def same_questions(questions: list[str], entry_at: Callable[[int], Entry]) -> li
 
 def wrong_script(entry: Entry, script: str) -> list[Problem]:
     """Warn where an entry's Chinese is written in the other script than the deck's."""
+    texts = _CHINESE_FIELDS(entry)
+    if not chinese.has_foreign("\n".join(texts), script):  # one look for most entries: 50,000 in a build
+        return []
     warnings = []
-    for name in (*GLOSS_FIELDS, *PROSE_FIELDS):
-        if message := _script_problem(getattr(entry, name), script, prose=name in PROSE_FIELDS):
+    for name, text in zip((*GLOSS_FIELDS, *PROSE_FIELDS), texts, strict=True):
+        if message := _script_problem(text, script, prose=name in PROSE_FIELDS):
             warnings.append(Problem(*entry.where, f"warning: entry '{entry.term}', field '{name}': {message}"))
     return warnings
 
@@ -67,14 +72,16 @@ def manifest_wrong_script(path: Path, data: bytes, script: str) -> list[Problem]
         return []
     warnings = []
     for key, value in source.root.pairs:
-        written = value.pairs if key.value == "labels" and isinstance(value, Mapping) else [(key, value)]
-        for label, text in written:
-            prose = key.value == "description"
-            if (key.value == "labels" or prose) and isinstance(text, Scalar) \
-                    and (message := _script_problem(text.value, script, prose)):
-                field = f"label '{label.value}'" if key.value == "labels" else "field 'description'"
-                warnings.append(Problem(source.name, text.line, text.column, f"warning: deck manifest, {field}: "
-                                                                             f"{message}"))
+        if key.value == "description":
+            written, prose = [("field 'description'", value)], True
+        elif key.value == "labels" and isinstance(value, Mapping):
+            written, prose = [(f"label '{label.value}'", text) for label, text in value.pairs], False
+        else:
+            continue
+        for what, node in written:
+            if isinstance(node, Scalar) and (message := _script_problem(node.value, script, prose)):
+                warnings.append(Problem(source.name, node.line, node.column,
+                                        f"warning: deck manifest, {what}: {message}"))
     return warnings
 
 

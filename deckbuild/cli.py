@@ -28,7 +28,8 @@ templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
-strict_option = click.option("--strict", is_flag=True, help="Treat warnings (a likely renamed entry) as problems.")
+strict_option = click.option("--strict", is_flag=True, help=(
+    "Treat warnings (a likely renamed entry, two cards asking the same, Chinese in the other script) as problems."))
 out_option = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
     show_default=True, help="Directory to write to.")

@@ -103,6 +103,9 @@ def test_a_simplified_deck_is_warned_of_its_traditional_glosses(cli, project):
     assert "source/hangzhou.yaml:8:5: warning: entry 'coqueluche', field 'gloss': 愛, 紅, 寵, 兒: Traditional, " \
            "in a deck in Simplified Chinese (deck.yaml's `chinese:`); write '受爱戴的人,红人,宠儿'" in warnings
     assert not any("'gratin', field 'gloss'" in line for line in warnings)
+    assert any(line.startswith("source/deck.yaml:6:14: warning: deck manifest, field 'description': 語, 閱, 讀, 詞, "
+                               "彙…: Traditional, in a deck in Simplified Chinese (deck.yaml's `chinese:`); write "
+                               "'法语阅读词汇卡") for line in warnings), warnings
 
 
 def test_a_wrong_script_setting_is_one_located_problem(cli, project):
