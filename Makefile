@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+YAML_LANGUAGE_SERVER := 2.0.0
 
 .PHONY: build test lint check clean preview schema release release-check previous-release publish system-packages bench
 
@@ -72,8 +73,11 @@ $(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml | $(VENV
 	$(BIN)/python -m deckbuild.french_data
 	touch $@
 
+# Where npm is found, VS Code's YAML language server too: the tests check what an editor shows of the sources.
 $(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/yaml-language-server \
+		yaml-language-server@$(YAML_LANGUAGE_SERVER); fi
 	$(PIP) --no-deps -r requirements-data.txt
 	$(PIP) --no-deps -e . --config-settings editable_mode=compat
 	$(BIN)/python -m deckbuild.french_data

@@ -158,6 +158,7 @@ class Choice(ScalarType):
         self.expected = f"{', '.join(first)} or {last}" if first else last
 
     def json_schema(self, required: bool) -> dict:
+        # Without null, even for a key that may be left empty: editors would offer "null" beside the choices.
         schema: dict = {"enum": list(self.choices)}
         if self.shown:
             schema["enumDescriptions"] = [f"on the cards: {shown}" for shown in self.shown]
@@ -288,8 +289,8 @@ class Key:
             object.__setattr__(self, "default", self.type.default)
 
     def json_schema(self) -> dict:
-        """Describe this key as JSON Schema: its doc line, and its type's good values."""
-        return {"description": self.doc, **self.type.json_schema(self.required)}
+        """Describe this key as JSON Schema: its doc line (in Markdown too, for editors' hovers), its good values."""
+        return {"description": self.doc, "markdownDescription": self.doc, **self.type.json_schema(self.required)}
 
 
 class Keys(tuple):

@@ -164,8 +164,8 @@ def noun_needs_gender(draft: Draft) -> Iterator[Broken]:
         yield None, draft.node, f"missing field 'gender' (a noun needs one): expected {_GENDER.expected}"
 
 
-@says({"if": {"properties": {"pos": {"not": {"const": "noun"}}}, "required": ["pos"]}, "then": {"properties": {
-    name: {"not": {}, "errorMessage": "only nouns take it; remove it or set pos: noun"} for name in _NOUN_ONLY}}})
+@says({"if": {"properties": {"pos": {"not": {"const": "noun"}}}, "required": ["pos"]},
+       "then": {"properties": dict.fromkeys(_NOUN_ONLY, False)}})  # editors say "Property gender is not allowed."
 def noun_only_fields(draft: Draft) -> Iterator[Broken]:
     """Report the fields only nouns take on an entry that is not a noun."""
     pos = draft.fields["pos"]

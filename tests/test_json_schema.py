@@ -3,7 +3,8 @@
 check-jsonschema, as CI and an editor would use them, reads every good source and every
 bad-input fixture of tests/fixtures/bad/: the schema must accept what builds, and reject
 what the build refuses wherever JSON Schema can say why (a table below says, case by case,
-what it can), at the same places as the build.
+what it can), at the same places as the build. And the real YAML language server of VS Code's YAML
+extension, where it is installed, shows a teacher what the build would say, as they type.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from deckbuild.load import Mapping, Sequence, load_file
 from deckbuild.schema import ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS
 from deckbuild.validate import validate_manifest, validate_reading
 from tests.conftest import DECK, FIXTURES, ROOT
+from tests.editor import Editor, server_command
 
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 SOURCES = sorted([*(ROOT / "source").glob("*.yaml"), *DECK.glob("*.yaml")])
@@ -37,7 +39,9 @@ SOURCES = sorted([*(ROOT / "source").glob("*.yaml"), *DECK.glob("*.yaml")])
 # does. "yaml": not YAML an editor reads either (it says so itself, before any schema). "build": only the
 # build can tell, since JSON Schema sees one file's values, not the files around it, nor media/, nor
 # what NFC makes of a term, nor invisible characters (the build names them; the schema would only
-# say "does not match").
+# say "does not match"). The schema is stricter only in corners: a choice left empty (`gender:` on a
+# verb), which the build takes as not written, is not one of the choices to an editor; nor is `true`
+# a gloss, or `'true'` in quotes a flag, though the build reads both as text.
 VERDICTS = {
     "alias_bomb": "schema",  # an editor expands the aliases, into lists where entries go
     "bad_manifest": "schema",
@@ -234,3 +238,60 @@ def test_the_schema_and_the_build_find_problems_in_the_same_places(case, reports
             assert schema_places <= build_places, path
             if case not in PARTLY:
                 assert schema_places == build_places, path
+
+
+@pytest.fixture(scope="module")
+def editor():
+    command = server_command()
+    if command is None:
+        pytest.skip("yaml-language-server is not installed (`make test` installs it where npm is found)")
+    editor = Editor(command)
+    yield editor
+    editor.close()
+
+
+def test_an_editor_finds_nothing_wrong_in_the_sources(editor):
+    for path in SOURCES:
+        assert editor.open(path, path.read_text(encoding="utf-8")) == [], path
+
+
+def test_an_editor_underlines_mistakes_as_the_teacher_types(editor):
+    text = (f"{MODELINE}../deckbuild/schemas/reading.schema.json\n"
+            "source: Les Echos\n"
+            "entries:\n"
+            "  - term: coqueluche\n"
+            "    pos: noun\n"
+            "    gender: feminine\n"
+            "    glos: 受愛戴的人\n"
+            "  - term: gratin\n"
+            "    pos: noun\n"
+            "    gloss: 卓越\n"
+            "  - term: épargner\n"
+            "    pos: transitive-verb\n"
+            "    gender: m\n"
+            "    gloss: 豁免\n"
+            "    form: épargnée\n")
+
+    assert editor.open(ROOT / "source" / "lesson.yaml", text) == [  # a new file, not yet saved
+        (4, 5, 'Missing property "gloss".'),
+        (6, 13, 'Value is not accepted. Valid values: "m", "f", "mf".'),
+        (7, 5, "Property glos is not allowed."),
+        (8, 5, 'Missing property "gender".'),
+        (11, 5, "Object is missing property example required by property form."),
+        (13, 5, "Property gender is not allowed."),
+    ]
+    assert editor.completion(6, 13) == ["m", "f", "mf"]
+    assert "Gender of a noun: `m`, `f`, or `mf` for both; nouns only, required." in editor.hover(6, 5)
+    assert "on the cards: m. et f." in editor.hover(6, 5)
+
+
+def test_an_editor_checks_the_manifest_with_the_build_s_own_words(editor):
+    text = (f"{MODELINE}../deckbuild/schemas/deck.schema.json\n"
+            "name: Lexique\n"
+            "version: '1.0'\n"
+            "deck_id: 1873546209\n"
+            "model_id: 1428760395\n"
+            "chinese: simplified\n")
+
+    assert editor.open(ROOT / "source" / "draft.yaml", text) == [(3, 10, "expected a version such as 1.0.0")]
+    assert editor.completion(6, 10) == ["traditional", "simplified"]
