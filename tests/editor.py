@@ -29,7 +29,9 @@ def server_command() -> list[str] | None:
 class Editor:
     """An editor with one YAML file open: what the server says of it, and what it offers as one types."""
 
-    def __init__(self, command: list[str]):
+    def __init__(self, command: list[str], schemas: dict | None = None):
+        """Start the server; `schemas`, if given, is the `yaml.schemas` setting (schema → globs of files)."""
+        self.settings = {"yaml": {**SETTINGS["yaml"], **({"schemas": schemas} if schemas else {})}}
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL)
         self.inbox: queue.Queue = queue.Queue()
@@ -38,7 +40,7 @@ class Editor:
         self.request("initialize", {"processId": None, "rootUri": ROOT.as_uri(), "capabilities": {
             "workspace": {"configuration": True}, "textDocument": {"hover": {"contentFormat": ["markdown"]}}}})
         self._send({"method": "initialized", "params": {}})
-        self._send({"method": "workspace/didChangeConfiguration", "params": {"settings": SETTINGS}})
+        self._send({"method": "workspace/didChangeConfiguration", "params": {"settings": self.settings}})
 
     def open(self, path: Path, text: str) -> list[tuple[int, int, str]]:
         """Open `text` as the file at `path`; return the server's diagnostics: line, column (from 1), message."""
@@ -92,7 +94,8 @@ class Editor:
                 continue
             if "method" in message and "id" in message:  # the server asks: its settings, or to register
                 items = message["params"].get("items", []) if message["method"] == "workspace/configuration" else None
-                self._send({"id": message["id"], "result": None if items is None else [SETTINGS["yaml"]] * len(items)})
+                self._send({"id": message["id"],
+                            "result": None if items is None else [self.settings["yaml"]] * len(items)})
             elif wanted(message):
                 return message
         raise TimeoutError("the YAML language server did not answer")

@@ -295,3 +295,17 @@ def test_an_editor_checks_the_manifest_with_the_build_s_own_words(editor):
 
     assert editor.open(ROOT / "source" / "draft.yaml", text) == [(3, 10, "expected a version such as 1.0.0")]
     assert editor.completion(6, 10) == ["traditional", "simplified"]
+
+
+def test_the_vscode_settings_alone_give_a_file_without_its_first_line_its_schema(editor):
+    """As VS Code reads .vscode/settings.json: deck.yaml gets the manifest's schema only, any other file the other."""
+    settings = json.loads((ROOT / ".vscode" / "settings.json").read_text(encoding="utf-8"))["yaml.schemas"]
+    configured = Editor(server_command(), schemas=settings)
+    try:
+        manifest = "name: Lexique\nversion: 1.0.0\ndeck_id: 1\nmodel_id: 2\ncolour: red\n"
+        assert configured.open(ROOT / "source" / "deck.yaml", manifest) == [(5, 1, "Property colour is not allowed.")]
+        lesson = "entries:\n  - term: livre\n    pos: noun\n    gloss: 書\n"
+        assert configured.open(ROOT / "source" / "week-1" / "lesson.yaml", lesson) == [
+            (2, 5, 'Missing property "gender".')]
+    finally:
+        configured.close()
