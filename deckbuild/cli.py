@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, changes, release
-from .errors import BuildError
+from . import __version__, changes, json_schema, release
+from .errors import BuildError, display_path
 from .importing import import_file
 from .pipeline import Build, prepare
 from .pipeline import build as build_deck
@@ -29,7 +29,8 @@ templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
-strict_option = click.option("--strict", is_flag=True, help="Treat warnings (a likely renamed entry) as problems.")
+strict_option = click.option("--strict", is_flag=True, help=(
+    "Treat warnings (a likely renamed entry, two cards asking the same, Chinese in the other script) as problems."))
 edition_option = click.option(
     "--edition", default="", metavar="CODE",
     help="An edition declared under `variants:` in deck.yaml, such as zh-CN [default: the deck as written].")
@@ -248,3 +249,18 @@ def release_check(source_dir: Path, templates_dir: Path, out_dir: Path, tag: str
                   previous: tuple[Path, ...]) -> None:
     """Check that this commit can be released and lay the release out, every edition, in dist/release/."""
     click.echo(release.release_check(Project(source_dir, templates_dir, out_dir), tag, list(previous)))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Only check that the files are up to date; fail if one is not (for CI).")
+def schema(check: bool) -> None:
+    """Write the JSON Schemas of deck.yaml and the reading files, for editors, into deckbuild/schemas/."""
+    if check:
+        if stale := json_schema.stale_schemas():
+            raise BuildError(f"{', '.join(map(display_path, stale))}: not what the schema in code makes; "
+                             "run `make schema`")
+        click.echo(f"up to date: {display_path(json_schema.SCHEMA_DIR)}")
+        return
+    written = json_schema.write_schemas()
+    click.echo("\n".join(f"wrote {display_path(path)}" for path in written)
+               or f"up to date: {display_path(json_schema.SCHEMA_DIR)}")

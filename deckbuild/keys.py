@@ -10,6 +10,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -18,7 +19,8 @@ from typing import Protocol
 from .errors import clip
 from .load import Mapping, Node, Scalar, Sequence
 
-TAG_PATTERN = r"[^\s\"\x00-\x1f\x7f-\x9f]+"
+TAG_PATTERN = r'[^\s"\x00-\x1f\x7f-\x9f]+'  # in the regular expressions of Python and of JSON Schema alike
+EDITION_PATTERN = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})+"  # a language tag with a region or script: zh-CN, zh-Hans
 ANKI_ID_MAX = 2**63 - 1
 _TAG = re.compile(TAG_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line break; \x1f would split a note
@@ -43,13 +45,17 @@ EMPTY = object()  # what a blank scalar comes to: the mapping decides whether it
 
 
 class KeyType:
-    """How the value of a key is written; each subclass checks its own."""
+    """How the value of a key is written; each subclass checks its own, and describes it as JSON Schema."""
 
     expected = "text"  # a good value, as messages name it
     default: object = ""  # the value when the key is not written
 
     def check(self, node: Node, what: str, checker: Checker) -> object:
         """Return the value at `node`; report to `checker` and return None when it is wrong."""
+        raise NotImplementedError
+
+    def json_schema(self, required: bool) -> dict:
+        """Describe the good values as JSON Schema (draft-07), as an editor's YAML 1.2 reader sees them."""
         raise NotImplementedError
 
 
@@ -77,6 +83,12 @@ class ScalarType(KeyType):
         """Return the value `text` stands for; raise Invalid when it breaks the rule."""
         return text
 
+    # How YAML 1.2 types a good value: the build reads `2025` as text, an editor as a number.
+    json_types: tuple[str, ...] = ("string", "number")
+
+    def json_schema(self, required: bool) -> dict:
+        return {"type": json_type(self.json_types, required)}
+
 
 class Text(ScalarType):
     """Text of at most `max_length` characters, matching `pattern` when one is given."""
@@ -85,6 +97,13 @@ class Text(ScalarType):
         self.max_length = max_length
         self.pattern = re.compile(pattern) if pattern else None
         self.expected = expected or (f"text matching {pattern}" if pattern else "text")
+
+    def json_schema(self, required: bool) -> dict:
+        if self.pattern is None:
+            blank = {"pattern": r"\S"} if required else {}  # blank is as good as not written
+            return super().json_schema(required) | {"maxLength": self.max_length} | blank
+        return {"type": json_type(("string",), required), "maxLength": self.max_length,  # a pattern's is text
+                "pattern": f"^(?:{self.pattern.pattern})$", "patternErrorMessage": f"expected {self.expected}"}
 
     def convert(self, text: str, node: Scalar) -> str:
         if len(text) > self.max_length:
@@ -103,6 +122,10 @@ class LabelText(Text):
         if "{{" in text or "}}" in text:
             raise Invalid("plain text", "'{{' or '}}' in it", "remove the braces")
         return text
+
+    def json_schema(self, required: bool) -> dict:
+        return super().json_schema(required) | {
+            "pattern": r"^(?![\s\S]*(?:\{\{|\}\}))", "patternErrorMessage": "expected plain text, without '{{' or '}}'"}
 
 
 class DeckName(Text):
@@ -127,6 +150,9 @@ class Count(ScalarType):
         self.least, self.most = least, most
         self.expected = f"a whole number from {least} to {most}"
 
+    def json_schema(self, required: bool) -> dict:
+        return {"type": json_type(("integer",), required), "minimum": self.least, "maximum": self.most}
+
     def convert(self, text: str, node: Scalar) -> int:
         if not node.is_integer or not text.isdigit() or not self.least <= int(text) <= self.most:
             raise Invalid(self.expected, f"'{clip(text)}'")
@@ -140,6 +166,11 @@ class Steps(ScalarType):
     default = None
     _STEP = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
     _MINUTES = MappingProxyType({"s": 1 / 60, "m": 1, "h": 60, "d": 1440})
+
+    def json_schema(self, required: bool) -> dict:
+        step = self._STEP.pattern
+        return {"type": json_type(("string",), required), "pattern": rf"^\s*{step}(?:\s+{step}){{0,19}}\s*$",
+                "patternErrorMessage": f"expected {self.expected}"}
 
     def convert(self, text: str, node: Scalar) -> tuple[float, ...]:
         steps = [self._STEP.fullmatch(step) for step in text.split()]
@@ -155,6 +186,14 @@ class MediaPath(Text):
         super().__init__(max_length)
         self.suffixes = suffixes
 
+    def json_schema(self, required: bool) -> dict:
+        # The suffix in either case, as check_kind compares it: .jpg is [jJ][pP][gG].
+        suffixes = "|".join(re.escape(suffix[1:]) for suffix in self.suffixes)
+        either_case = re.sub(r"[a-z]", lambda letter: f"[{letter.group()}{letter.group().upper()}]", suffixes)
+        return {"type": json_type(("string",), required), "maxLength": self.max_length,
+                "pattern": rf"\.(?:{either_case})$",
+                "patternErrorMessage": f"expected a file ending in {', '.join(self.suffixes)}"}
+
     def check_kind(self, value: str, path: Path) -> None:
         """Raise Invalid unless `path`, the file `value` names, ends in one of the suffixes."""
         if path.suffix.lower() not in self.suffixes:
@@ -166,8 +205,17 @@ class Choice(ScalarType):
 
     def __init__(self, choices: Iterable[str]):
         self.choices = tuple(choices)
+        # Given as a mapping, each choice's abbreviation on the cards (noun: n.), which editors show beside it.
+        self.shown = tuple(choices.values()) if isinstance(choices, AbcMapping) else ()
         *first, last = self.choices
         self.expected = f"{', '.join(first)} or {last}" if first else last
+
+    def json_schema(self, required: bool) -> dict:
+        # Without null, even for a key that may be left empty: editors would offer "null" beside the choices.
+        schema: dict = {"enum": list(self.choices)}
+        if self.shown:
+            schema["enumDescriptions"] = [f"on the cards: {shown}" for shown in self.shown]
+        return schema
 
     def convert(self, text: str, node: Scalar) -> str:
         if text not in self.choices:
@@ -181,6 +229,7 @@ class Flag(ScalarType):
 
     expected = "true or false"
     default = None
+    json_types = ("boolean",)
 
     def convert(self, text: str, node: Scalar) -> bool:
         if text.lower() not in ("true", "false"):  # spreadsheets write TRUE and FALSE
@@ -194,6 +243,9 @@ class AnkiId(ScalarType):
     expected = "a whole number"
     default = None
 
+    def json_schema(self, required: bool) -> dict:
+        return {"type": "integer", "minimum": 1, "maximum": ANKI_ID_MAX}
+
     def convert(self, text: str, node: Scalar) -> int:
         if not node.is_integer or not text.isdigit() or not 0 < int(text) <= ANKI_ID_MAX:
             raise Invalid("a whole number between 1 and 2^63-1", f"'{clip(text)}'")
@@ -205,6 +257,9 @@ class SignedAnkiId(ScalarType):
 
     expected = "a whole number"
     default = None
+
+    def json_schema(self, required: bool) -> dict:
+        return {"type": "integer", "minimum": -ANKI_ID_MAX - 1, "maximum": ANKI_ID_MAX, "not": {"const": 0}}
 
     def convert(self, text: str, node: Scalar) -> int:
         digits = text[1:] if text[:1] in "+-" else text
@@ -230,17 +285,32 @@ class ListType(KeyType):
         """Return the items, unchecked: validate.py walks them."""
         return items
 
+    def json_schema(self, required: bool) -> dict:
+        return {"type": "array"}
+
 
 class Entries(ListType):
     """The entries of a file, one mapping each, which validate.py checks by ENTRY_KEYS."""
 
     expected = "a list, one '- ' line per entry"
 
+    def json_schema(self, required: bool) -> dict:
+        """A list of entries, which json_schema.py defines, from ENTRY_KEYS and validate.py's rules."""
+        return {"type": "array", "items": {"$ref": "#/definitions/entry"}}
+
 
 class Tags(ListType):
     """Anki tags, each without spaces or quotes."""
 
     expected = "a list such as [tag1, tag2]"
+    # A tag, none of whose '::' levels is empty: what `items` checks, as one regular expression.
+    # "a::" and "a::::b" have an empty level; "a:::b" splits as "a" and ":b".
+    json_pattern = rf"^(?!::)(?!.*::::)(?!(?:.*[^:])?::$){TAG_PATTERN}$"
+
+    def json_schema(self, required: bool) -> dict:
+        return {"type": "array", "items": {
+            "type": ["string", "number"], "pattern": self.json_pattern,
+            "patternErrorMessage": "expected a tag without spaces or quotes, whose '::' levels each have a name"}}
 
     def items(self, items: list[Node], what: str, checker: Checker) -> tuple[str, ...]:
         """Return the good tags, NFC-normalised; report each bad one to `checker`."""
@@ -278,6 +348,9 @@ class Section(KeyType):
         checked = checker.mapping(node, self.keys, what)
         return None if checked is None else checked[0]
 
+    def json_schema(self, required: bool) -> dict:
+        return self.keys.json_schema()
+
 
 class Labels(Section):
     """A mapping of card labels, each key of `keys`; `defaults` for those not written."""
@@ -291,6 +364,10 @@ class Variants(KeyType):
 
     def __init__(self, pattern: str, keys: Keys):
         self.pattern, self.keys = re.compile(pattern), keys
+
+    def json_schema(self, required: bool) -> dict:
+        return {"type": "object", "patternProperties": {f"^(?:{self.pattern.pattern})$": self.keys.json_schema()},
+                "additionalProperties": False}
 
     def check(self, node: Node, what: str, checker: Checker) -> list[tuple[str, Node, dict, dict]] | None:
         """Return each edition written at `node`: its code, where, and its checked values and their nodes."""
@@ -328,6 +405,10 @@ class Key:
         if self.default is _UNSET:
             object.__setattr__(self, "default", self.type.default)
 
+    def json_schema(self) -> dict:
+        """Describe this key as JSON Schema: its doc line (in Markdown too, for editors' hovers), its good values."""
+        return {"description": self.doc, "markdownDescription": self.doc, **self.type.json_schema(self.required)}
+
 
 class Keys(tuple):
     """The keys of one kind of mapping, in the order the README lists them, also found by name."""
@@ -338,6 +419,22 @@ class Keys(tuple):
         self.by_name = {key.name: key for key in self}
         self.required = tuple(key for key in self if key.required)
         return self
+
+    def json_schema(self) -> dict:
+        """Describe a mapping of these keys as JSON Schema: each key, those required, and no other."""
+        schema: dict = {"type": "object", "properties": {key.name: key.json_schema() for key in self}}
+        if per_edition := [key for key in self if key.per_edition]:  # gloss@zh-CN: a text for one edition
+            schema["patternProperties"] = {f"^{re.escape(key.name)}@(?:{EDITION_PATTERN})$": key.json_schema()
+                                           for key in per_edition}
+        if self.required:
+            schema["required"] = [key.name for key in self.required]
+        return schema | {"additionalProperties": False}
+
+
+def json_type(types: tuple[str, ...], required: bool) -> str | list[str]:
+    """The JSON Schema `type` of a scalar written as one of `types`; a key not required may be left empty (null)."""
+    types = types if required else (*types, "null")
+    return types[0] if len(types) == 1 else list(types)
 
 
 def describe(node: Node) -> str:

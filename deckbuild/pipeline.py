@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import conversion
+from .advice import manifest_wrong_script, question, same_questions, wrong_script
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, log, optional
 from .editions import edition_entry, edition_manifest
@@ -117,6 +118,8 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     problems += id_problems
     if problems:
         raise SourceError(problems)
+    warnings += manifest_wrong_script(manifest_path, manifest_bytes, manifest.chinese)
+    warnings += same_questions([asked for result in checked for asked in result.questions], entry_at)
     files.prune()
     previous = read_lock(project.lock_path, cache_dir)
     stamped = stamp(previous, manifest, kind, notes, identities)
@@ -343,6 +346,7 @@ class _Checked(NamedTuple):
     notes: list[tuple]  # each a Note's fields
     warnings: list[tuple]  # each a Problem's fields
     edition_notes: list[list[tuple]]  # per other edition, each a Note's fields
+    questions: list[str]  # what each entry's Production card asks (advice.question)
     note_type_ids: tuple = ()  # (path, fields or card_types, name, id, line, column) of `note_type_ids:`
 
 
@@ -361,20 +365,22 @@ class _FileTask:
         source = load_file(path, data, problems)
         entries = validate_reading(source, self.source_dir, problems, self.manifest.editions) if source else []
         if problems:
-            return _Checked([tuple(problem) for problem in problems], [], [], [], [], [])
+            return _Checked([tuple(problem) for problem in problems], [], [], [], [], [], [])
         speaker = Speaker(self.speech_dir) if self.speech_dir else None
         self.lexicon.prefetch(entry.term for entry in entries)
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
                         self.lexicon) for entry in entries]
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
-                    for warning in [*no_context_card(entry, note), *plural_only_noun(entry, note, self.lexicon)]]
+                    for warning in (*no_context_card(entry, note), *plural_only_noun(entry, note, self.lexicon),
+                                    *wrong_script(entry, self.manifest.chinese))]
         editions = [[tuple(render(shown, note_guid(edition.deck_id, shown), edition, self.source_dir, speaker,
                                   self.lexicon))
                      for shown in (edition_entry(entry, variant) for entry in entries)]
                     for variant, edition in zip(self.manifest.variants, self.editions, strict=True)]
         return _Checked([], [entry.identity for entry in entries],
                         [(*entry[:-1], tuple(entry.where)) for entry in entries], [tuple(note) for note in notes],
-                        warnings, editions, [(source.name, *row) for row in note_type_ids(source)])
+                        warnings, editions, [question(entry.pos, entry.gloss) for entry in entries],
+                        [(source.name, *row) for row in note_type_ids(source)])
 
 
 def _check_files(paths: list[Path], task: _FileTask, files: FileCache, progress: Progress) -> list[_Checked]:

@@ -15,8 +15,9 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from .formats import SEMVER_PATTERN, Version, identity
-from .keys import (  # noqa: F401  (ANKI_ID_MAX, TAG_PATTERN: part of the schema, declared with the key types)
+from .keys import (  # noqa: F401  (ANKI_ID_MAX, EDITION_PATTERN, TAG_PATTERN: declared with the key types)
     ANKI_ID_MAX,
+    EDITION_PATTERN,
     TAG_PATTERN,
     AnkiId,
     Choice,
@@ -45,6 +46,7 @@ PARTS_OF_SPEECH = MappingProxyType({
 })
 GENDERS = MappingProxyType({"m": "m.", "f": "f.", "mf": "m. et f."})
 NUMBERS = ("plural",)
+CHINESE_SCRIPTS = ("traditional", "simplified")  # the scripts a deck's Chinese is written in (chinese.py)
 
 # Words shown on the cards, in the learner's language; `labels:` in deck.yaml overrides them.
 DEFAULT_LABELS = MappingProxyType({
@@ -89,10 +91,6 @@ OPTION_KEYS = Keys((
     Key("bury_siblings", Flag(), "`true`: a note's other cards wait for the next day, so a word is tested once a day."),
 ))
 
-# How an edition's Chinese is written: `simplified` converts the sources' Traditional (Taiwan) with
-# mainland phrases (conversion.py); `traditional` keeps it as written.
-CHINESE = ("traditional", "simplified")
-EDITION_PATTERN = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})+"  # a language tag with a region or script: zh-CN, zh-Hans
 
 # The keys of one edition under `variants:` in deck.yaml: what may differ from the deck as written.
 VARIANT_KEYS = Keys((
@@ -101,8 +99,9 @@ VARIANT_KEYS = Keys((
         required=True),
     Key("model_id", AnkiId(), "Fixed Anki note-type id of this edition, chosen once; not the deck's.",
         required=True),
-    Key("chinese", Choice(CHINESE), "`simplified`: Chinese text converted from Traditional (Taiwan) to Simplified "
-                                    "with mainland phrases; `traditional` (default): as written.",
+    Key("chinese", Choice(CHINESE_SCRIPTS),
+        "`simplified`: Chinese text converted from Traditional (Taiwan) to Simplified with mainland phrases; "
+        "`traditional` (default): as written.",
         default="traditional"),
     Key("slug", Text(max_length=80, pattern=r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*"),
         "File-name stem of its package (default: the deck's slug, then the edition, as `lexique-zh-CN`)."),
@@ -126,14 +125,18 @@ MANIFEST_KEYS = Keys((
         "Card labels in the learner's language, overriding the defaults."),
     Key("audio", Flag(), "`true`: record terms and examples with espeak-ng at build time, not Anki's voices.",
         default=False),
-    Key("updates_url", Text(max_length=500, pattern=r"https?://[^\s<>\"']+",
+    Key("updates_url", Text(max_length=500, pattern="https?://[^\\s<>\"']+",
                             expected="a web address such as https://example.org/deck/releases"),
         "Where new versions are published; shown as a link in the deck's description."),
+    Key("chinese", Choice(CHINESE_SCRIPTS),
+        "The script of the deck's Chinese, `traditional` or `simplified`; the build warns of the other's characters.",
+        default="traditional"),
     Key("options", Section(OPTION_KEYS),
         "Study options shipped as the deck's preset (new cards a day, …); see Study options below."),
     Key("variants", Variants(EDITION_PATTERN, VARIANT_KEYS),
         "Other editions built from the same sources, by language tag (`zh-CN:`); see Editions."),
 ))
+
 
 def _ids_of(names_in_render: str) -> Callable[[], Keys]:
     """The keys of a mapping of our field or card-type names to Anki ids (render.py names them)."""
@@ -150,6 +153,7 @@ NOTE_TYPE_ID_KEYS = Keys((
     Key("card_types", Section(_ids_of("CARD_TYPES")),
         "Our card types, each with the id of the hand-made card type whose reviews it keeps."),
 ))
+
 
 FILE_KEYS = Keys((
     Key("entries", Entries(), "The vocabulary entries of this reading or lesson.", required=True),
@@ -191,7 +195,7 @@ ENTRY_KEYS = Keys((
         "The plural of a noun or adjective, where the dictionary's is missing or wrong."),
     Key("id", Text(max_length=160),
         "Pins the note's identity (by default: term and pos); keeps history when either is corrected."),
-    Key("guid", Text(max_length=100, pattern=r"[^\s\"\\]+", expected="an Anki GUID, without spaces or quotes"),
+    Key("guid", Text(max_length=100, pattern=r'[^\s"\\]+', expected="an Anki GUID, without spaces or quotes"),
         "Written by `import`: the Anki GUID of the note the entry came from, which the note keeps."),
 ))
 
@@ -224,6 +228,7 @@ class Manifest:
     note_type: str = ""
     audio: bool = False
     updates_url: str = ""
+    chinese: str = "traditional"
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     options: dict[str, object] | None = None  # written: the deck ships a preset
     variants: tuple[Variant, ...] = ()  # the other editions; none in an edition's own manifest

@@ -245,14 +245,26 @@ class Draft(NamedTuple):
 
 
 Broken = tuple[str | None, Node, str]  # the field, or None for the entry as a whole; where; what is wrong
+_NOUN_ONLY = ("gender", "number", "aspirated_h")
 
 
+def says(json_schema: dict):
+    """Give an entry rule the JSON Schema that says what it checks, or as much as JSON Schema can (json_schema.py)."""
+    def mark(rule):
+        rule.json_schema = json_schema
+        return rule
+    return mark
+
+
+@says({"if": {"properties": {"pos": {"const": "noun"}}, "required": ["pos"]}, "then": {"required": ["gender"]}})
 def noun_needs_gender(draft: Draft) -> Iterator[Broken]:
     """Report a noun without a gender."""
     if draft.fields["pos"] == "noun" and "gender" not in draft.fields:
         yield None, draft.node, f"missing field 'gender' (a noun needs one): expected {_GENDER.expected}"
 
 
+@says({"if": {"properties": {"pos": {"not": {"const": "noun"}}}, "required": ["pos"]},
+       "then": {"properties": dict.fromkeys(_NOUN_ONLY, False)}})  # editors say "Property gender is not allowed."
 def noun_only_fields(draft: Draft) -> Iterator[Broken]:
     """Report the fields only nouns take on an entry that is not a noun."""
     pos = draft.fields["pos"]
@@ -263,6 +275,8 @@ def noun_only_fields(draft: Draft) -> Iterator[Broken]:
                     f"only nouns take it, found pos '{pos}'; remove the field or set pos: noun")
 
 
+@says({"if": {"required": ["aspirated_h"]}, "then": {"properties": {"term": {
+    "pattern": "^[hH]", "patternErrorMessage": "aspirated_h is only for a term starting with h"}}}})
 def aspirated_h_needs_h(draft: Draft) -> Iterator[Broken]:
     """Report `aspirated_h` on a term that does not start with h."""
     term = draft.fields["term"]
@@ -270,6 +284,7 @@ def aspirated_h_needs_h(draft: Draft) -> Iterator[Broken]:
         yield "aspirated_h", draft.nodes["aspirated_h"], f"only for a term starting with h, found '{term}'"
 
 
+@says({"dependencies": {"form": ["example"]}})  # that the example contains the form, only the build checks
 def form_in_example(draft: Draft) -> Iterator[Broken]:
     """Report a `form` that the example does not contain, or that has no example."""
     fields = draft.fields
@@ -308,7 +323,6 @@ def media_exist(draft: Draft) -> Iterator[Broken]:
 ENTRY_RULES = (noun_needs_gender, noun_only_fields, aspirated_h_needs_h, form_in_example, media_exist)
 
 _GENDER = ENTRY_KEYS.by_name["gender"].type
-_NOUN_ONLY = ("gender", "number", "aspirated_h")
 _MEDIA_KEYS = tuple(key for key in ENTRY_KEYS if isinstance(key.type, MediaPath))
 
 

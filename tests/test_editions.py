@@ -146,7 +146,7 @@ def test_a_failed_build_leaves_every_package_and_lock_as_it_was(cli, editions):
     result = cli("build")
     assert result.exit_code == 1
     assert result.stderr == (
-        "source/hangzhou.yaml:12:5: entry 'coqueluche': field 'gloss@zh-TW': the deck has no edition 'zh-TW' "
+        "source/hangzhou.yaml:13:5: entry 'coqueluche': field 'gloss@zh-TW': the deck has no edition 'zh-TW' "
         "under `variants:` in deck.yaml; did you mean 'gloss@zh-CN'?\n"
         "1 problem in the source; nothing was written.\n")
     assert {path: sha256(path) for path in before} == before
@@ -181,17 +181,17 @@ def test_mistakes_in_editions_are_located(cli, project):
     result = cli("validate")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert ("source/deck.yaml:11:17: deck manifest, field 'variants', edition 'zh-CN', field 'name': expected a "
+    assert ("source/deck.yaml:12:17: deck manifest, field 'variants', edition 'zh-CN', field 'name': expected a "
             "name of its own, found '法語詞彙 Lexique', which is the deck's name; write another") in lines
-    assert ("source/deck.yaml:11:40: deck manifest, field 'variants', edition 'zh-CN', field 'deck_id': expected an "
+    assert ("source/deck.yaml:12:40: deck manifest, field 'variants', edition 'zh-CN', field 'deck_id': expected an "
             "id of its own, found '1873546209', which is the deck's deck_id; choose another whole number from 1 to "
             "2^63-1, once") in lines
-    assert ("source/deck.yaml:12:48: deck manifest, field 'variants', edition 'zh-HK', field 'model_id': expected "
+    assert ("source/deck.yaml:13:48: deck manifest, field 'variants', edition 'zh-HK', field 'model_id': expected "
             "an id of its own, found '7', which is the model_id of edition 'zh-CN'; choose another whole number "
             "from 1 to 2^63-1, once") in lines
-    assert ("source/deck.yaml:13:3: deck manifest, field 'variants': expected an edition named by its language tag, "
+    assert ("source/deck.yaml:14:3: deck manifest, field 'variants': expected an edition named by its language tag, "
             "such as zh-CN, found 'zhCN'") in lines
-    assert ("source/deck.yaml:14:10: deck manifest, field 'variants', edition 'zh-SG': missing field 'model_id' "
+    assert ("source/deck.yaml:15:10: deck manifest, field 'variants', edition 'zh-SG': missing field 'model_id' "
             "(fixed Anki note-type id of this edition, chosen once; not the deck's)") in lines
     assert lines[-1] == "6 problems in the source; nothing was written."
 
@@ -202,9 +202,9 @@ def test_a_text_for_an_edition_must_name_a_declared_edition_and_chinese_text(cli
     result = cli("validate")
     assert result.exit_code == 1
     assert result.stderr == (
-        "source/hangzhou.yaml:11:5: entry 'coqueluche': field 'gloss@zh-CN': the deck has no edition 'zh-CN'; "
+        "source/hangzhou.yaml:12:5: entry 'coqueluche': field 'gloss@zh-CN': the deck has no edition 'zh-CN'; "
         "declare it under `variants:` in deck.yaml, or remove the field\n"
-        "source/hangzhou.yaml:12:5: entry 'coqueluche': field 'term@zh-CN': only Chinese text has a text per "
+        "source/hangzhou.yaml:13:5: entry 'coqueluche': field 'term@zh-CN': only Chinese text has a text per "
         "edition, found 'term'; expected one of: gloss@zh-CN, etymology@zh-CN, example_gloss@zh-CN, notes@zh-CN\n"
         "2 problems in the source; nothing was written.\n")
 

@@ -190,13 +190,13 @@ def test_lessons_and_presets_are_byte_stable(cli, with_options, tmp_path):
      "source/bank.yaml:1:7: file, field 'deck': expected a deck name whose '::' levels each have a name, found "
      "'第二課::::銀行'; remove the empty level"),
     ("deck.yaml", "new_per_day: 15", "new_per_day: -1",
-     "source/deck.yaml:11:16: deck manifest, field 'options', field 'new_per_day': expected a whole number from 0 "
+     "source/deck.yaml:12:16: deck manifest, field 'options', field 'new_per_day': expected a whole number from 0 "
      "to 9999, found '-1'"),
     ("deck.yaml", "learning_steps: 1m 10m 1d", "learning_steps: 1 minute",
-     "source/deck.yaml:13:19: deck manifest, field 'options', field 'learning_steps': expected steps such as "
+     "source/deck.yaml:14:19: deck manifest, field 'options', field 'learning_steps': expected steps such as "
      "'1m 10m 1d' (s, m, h or d after each number), found '1 minute'"),
     ("deck.yaml", "bury_siblings: true", "bury_sibling: true",
-     "source/deck.yaml:14:3: deck manifest, field 'options': unknown field 'bury_sibling'; did you mean "
+     "source/deck.yaml:15:3: deck manifest, field 'options': unknown field 'bury_sibling'; did you mean "
      "'bury_siblings'?"),
 ])
 def test_a_wrong_lesson_or_option_is_one_located_line(cli, with_options, file, old, new, expected):

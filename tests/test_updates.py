@@ -233,9 +233,9 @@ def test_a_corrected_term_warns_and_an_id_keeps_the_note(cli, learner):
     result = cli("build")
     assert result.exit_code == 0
     assert result.stderr == (
-        "source/hangzhou.yaml:76:5: warning: entry 'blanchîment': its example does not contain 'blanchîment', so "
+        "source/hangzhou.yaml:77:5: warning: entry 'blanchîment': its example does not contain 'blanchîment', so "
         "it gets no Context card; add `form:` with the word as the example writes it (épargnée for épargner)\n"
-        "source/hangzhou.yaml:76:5: warning: entry 'blanchîment' is new, and 'blanchiment|noun' left the "
+        "source/hangzhou.yaml:77:5: warning: entry 'blanchîment' is new, and 'blanchiment|noun' left the "
         "source in the same change; if it is the same word corrected, add `id: \"blanchiment|noun\"` to it "
         "to keep learners' review history\n")
 
@@ -243,9 +243,9 @@ def test_a_corrected_term_warns_and_an_id_keeps_the_note(cli, learner):
     result = cli("build")
     assert result.exit_code == 0
     assert result.stderr == (  # the example still says "blanchiment": a studied Context card would go blank
-        "source/hangzhou.yaml:76:5: warning: entry 'blanchîment': its example does not contain 'blanchîment', so "
+        "source/hangzhou.yaml:77:5: warning: entry 'blanchîment': its example does not contain 'blanchîment', so "
         "it gets no Context card; add `form:` with the word as the example writes it (épargnée for épargner)\n"
-        "source/hangzhou.yaml:76:5: warning: entry 'blanchîment' no longer makes its Context card, which learners "
+        "source/hangzhou.yaml:77:5: warning: entry 'blanchîment' no longer makes its Context card, which learners "
         "of 1.0.0 have: theirs would go blank (a Context card needs an example that contains the term or its "
         "`form`); put back what it needs, or tell learners to run Tools > Empty Cards\n")
     log = learner.import_package(PACKAGE)

@@ -1,0 +1,96 @@
+"""Warnings a teacher wants: what builds, but is likely a mistake a learner would pay for.
+
+Two entries whose Production cards ask the same question; Chinese in the other script than
+the deck's (`chinese:` in deck.yaml). Each is one located line, `path:line:column: warning: …`,
+which `--strict` turns into a problem. (An example that does not contain its term, which gets
+no Context card, is told where the note is rendered: pipeline.no_context_card.)
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from . import chinese
+from .errors import Problem, clip
+from .load import Mapping, Scalar, load_file
+from .schema import PARTS_OF_SPEECH, Entry
+
+# Fields in Chinese: a gloss is wrong with one character of the other script in it (a slip of
+# the input method, a pasted phrase); prose may quote the other script ("簡體字作「发」"), so it is
+# wrong only when it is all in the other script.
+GLOSS_FIELDS = ("gloss", "example_gloss")
+PROSE_FIELDS = ("notes", "etymology")
+_CHINESE_FIELDS = operator.attrgetter(*GLOSS_FIELDS, *PROSE_FIELDS)
+_BETWEEN_SENSES = re.compile(r"[\W_]+")  # spaces, punctuation and markup, half- or full-width alike
+
+
+def question(pos: str, gloss: str) -> str:
+    """What a Production card asks, as a learner reads it: the part of speech and the senses of the gloss.
+
+    受愛戴的人，紅人 and 紅人, 受愛戴的人 ask the same; 工作 as a noun and as a verb do not (n., v.).
+    As one string, kept in the cache for every entry; '' for a gloss of punctuation alone.
+    """
+    senses = sorted(set(filter(None, _BETWEEN_SENSES.split(unicodedata.normalize("NFKC", gloss).casefold()))))
+    return "\x1f".join((PARTS_OF_SPEECH[pos], *senses)) if senses else ""
+
+
+def same_questions(questions: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
+    """Warn at each entry whose Production card asks what an earlier entry's asks: learners cannot tell which."""
+    first: dict[str, int] = {}
+    warnings = []
+    for index, asked in enumerate(questions):
+        earlier = first.setdefault(asked, index)
+        if earlier != index and asked:
+            entry, other = entry_at(index), entry_at(earlier)
+            warnings.append(Problem(*entry.where, (
+                f"warning: entry '{entry.term}': its Production card asks what that of '{other.term}' at "
+                f"{other.where} asks ({PARTS_OF_SPEECH[other.pos]} {clip(other.gloss)}), so learners cannot tell "
+                "which word is meant; make one gloss say more")))
+    return warnings
+
+
+def wrong_script(entry: Entry, script: str) -> list[Problem]:
+    """Warn where an entry's Chinese is written in the other script than the deck's."""
+    texts = _CHINESE_FIELDS(entry)
+    if not chinese.has_foreign("\n".join(texts), script):  # one look for most entries: 50,000 in a build
+        return []
+    warnings = []
+    for name, text in zip((*GLOSS_FIELDS, *PROSE_FIELDS), texts, strict=True):
+        if message := _script_problem(text, script, prose=name in PROSE_FIELDS):
+            warnings.append(Problem(*entry.where, f"warning: entry '{entry.term}', field '{name}': {message}"))
+    return warnings
+
+
+def manifest_wrong_script(path: Path, data: bytes, script: str) -> list[Problem]:
+    """Warn where the labels or the description that deck.yaml writes are in the other script than the deck's."""
+    source = load_file(path, data, [])
+    if source is None or not isinstance(source.root, Mapping):
+        return []
+    warnings = []
+    for key, value in source.root.pairs:
+        if key.value == "description":
+            written, prose = [("field 'description'", value)], True
+        elif key.value == "labels" and isinstance(value, Mapping):
+            written, prose = [(f"label '{label.value}'", text) for label, text in value.pairs], False
+        else:
+            continue
+        for what, node in written:
+            if isinstance(node, Scalar) and (message := _script_problem(node.value, script, prose)):
+                warnings.append(Problem(source.name, node.line, node.column,
+                                        f"warning: deck manifest, {what}: {message}"))
+    return warnings
+
+
+def _script_problem(text: str, script: str, prose: bool) -> str:
+    """Say what is wrong with the script of `text` in a deck written in `script`; '' when nothing is."""
+    foreign = chinese.foreign_characters(text, script)
+    if not foreign or (prose and not chinese.wholly_foreign(text, script)):
+        return ""
+    name, other = chinese.script_name(script), chinese.script_name(chinese.other(script))
+    listed = ", ".join(foreign[:5]) + ("…" if len(foreign) > 5 else "")
+    return (f"{listed}: {other}, in a deck in {name} Chinese (deck.yaml's `chinese:`); "
+            f"write '{clip(chinese.in_script(text, script))}'")
