@@ -22,6 +22,7 @@ from deckbuild.importing.convert import from_html
 from deckbuild.importing.write import scalar
 from deckbuild.package import read_package
 from tests.anki_engine import AnkiCollection
+from tests.conftest import ROOT
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002"
                     "000154a24f5d0000000049454e44ae426082")
@@ -238,6 +239,10 @@ def test_a_spreadsheet_export_comes_in(cli, new_project):
         "  - term: partir\n    pos: verb\n    gloss: 離開\n")
     built = cli("build")
     assert built.exit_code == 0, built.output
+    first_line = (new_project / "source" / "mots.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("# yaml-language-server: $schema="), "editors check it as they do the others"
+    schema = (new_project / "source" / first_line.partition("$schema=")[2]).resolve()
+    assert schema == ROOT / "deckbuild" / "schemas" / "reading.schema.json"
 
 
 def test_map_says_which_field_is_which_key(cli, new_project):

@@ -10,12 +10,14 @@ import the first package built from it with "Merge note types" and keep every re
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError, Problem, display_path
 from ..french_data import FrenchDataError, FrenchLexicon
+from ..json_schema import SCHEMA_DIR
 from ..load import MANIFEST_NAME, MEDIA_DIR, load_file
 from ..schema import ENTRY_KEYS, Manifest
 from ..validate import validate_manifest, validate_reading
@@ -64,7 +66,8 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
               + (f" (note type {', '.join(kind_names)})" if kind_names else "") + "."]
     if any(note.guid for note in export.notes):
         header.append("Each `guid:` is the Anki note the entry came from: keep it, so learners keep their reviews.")
-    text, starts = reading_file(drafts, header, [], carry)
+    schema = Path(os.path.relpath(SCHEMA_DIR / "reading.schema.json", to.resolve().parent)).as_posix()
+    text, starts = reading_file(drafts, header, [], carry, schema)
     _check_target(to, source_dir, force)  # made meanwhile?
     write_text(to, text)
     lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..atomic import replacing
+from ..json_schema import MODELINE
 from ..load import Loader
 from ..schema import ENTRY_KEYS, TAG_PATTERN
 from .convert import CarryOver, Draft
@@ -39,9 +40,10 @@ def _reads_back(text: str) -> bool:
 
 
 def reading_file(drafts: list[Draft], header: list[str], tags: list[str],
-                 carry: CarryOver | None) -> tuple[str, list[int]]:
-    """Return the YAML text of the reading file and the line of each entry."""
-    lines = [f"# {line}" if line else "#" for line in header]
+                 carry: CarryOver | None, schema: str = "") -> tuple[str, list[int]]:
+    """Return the YAML text of the reading file and the line of each entry; `schema` names its JSON Schema."""
+    lines = [f"{MODELINE}{schema}"] if schema else []
+    lines += [f"# {line}" if line else "#" for line in header]
     if tags:
         lines.append(f"tags: [{', '.join(tags)}]")
     if carry and (carry.fields or carry.card_types):
