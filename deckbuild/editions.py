@@ -27,7 +27,8 @@ def edition_manifest(manifest: Manifest, variant: Variant) -> Manifest:
         slug=variant.slug or f"{manifest.slug}-{variant.code}",
         note_type=variant.note_type or f"{convert(manifest.note_type)} {variant.code}",
         description=convert(manifest.description) if variant.description is None else variant.description,
-        labels={**labels, **variant.labels}, variants=(), edition=variant.code)
+        labels={**labels, **variant.labels}, variants=(), edition=variant.code,
+        chinese="simplified" if variant.chinese == "simplified" else manifest.chinese)
 
 
 def edition_entry(entry: Entry, variant: Variant) -> Entry:

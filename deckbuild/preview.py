@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .engine import import_package, scratch_collection
 from .package import write_package
 from .project import Project
+from .render import chinese_lang
 
 if TYPE_CHECKING:
     from .pipeline import Build
@@ -57,7 +58,7 @@ def write_preview(result: Build, project: Project) -> Path:
                             if picture in media and not (staging / "cards" / picture).exists():
                                 shutil.copyfile(media[picture], staging / "cards" / picture)
                         (staging / "cards" / name).write_text(page["card"].substitute(
-                            title=html.escape(f"{term} · {card_type} · {side} · {mode}"),
+                            title=html.escape(f"{term} · {card_type} · {side} · {mode}"), lang=chinese_lang(manifest),
                             body_class=f"card card{card_ord + 1}{classes}",
                             content=_PLAY.sub(_BUTTON, content),
                         ), encoding="utf-8")

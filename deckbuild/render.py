@@ -107,11 +107,25 @@ def note_type(manifest: Manifest, templates_dir: Path) -> NoteType:
     if problems:
         raise SourceError(problems)
     values = {name: shown_as_typed(full_width(label)) for name, label in manifest.labels.items()}  # labels are text
+    values["chinese_lang"] = chinese_lang(manifest)
     values.update({path.stem.lstrip("_"): _fill(path, texts[path], manifest.labels) for path in partials})
     templates = tuple((name, _fill(front, texts[front], values), _fill(back, texts[back], values))
                       for name, (front, back) in sides.items())
     css = _read(templates_dir / "style.css")
     return NoteType(manifest.model_id, manifest.note_type, FIELDS, templates, css)
+
+
+def chinese_lang(manifest: Manifest) -> str:
+    """The language tag of the cards' Chinese, which picks the glyph forms its readers know.
+
+    Taiwan's for a deck in Traditional Chinese (zh-Hant-TW), the mainland's for one in Simplified
+    (zh-Hans-CN); an edition named for another region (zh-HK, zh-SG) gets that region.
+    """
+    script, region = ("Hans", "CN") if manifest.chinese == "simplified" else ("Hant", "TW")
+    code = manifest.edition.split("-")
+    if len(code) == 2 and code[0] == "zh" and code[1].isupper():
+        region = code[1]
+    return f"zh-{script}-{region}"
 
 
 def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None,

@@ -287,3 +287,14 @@ _NOT_CHINESE = st.text(st.characters(max_codepoint=0x2E7F, exclude_categories=("
 def test_the_conversion_never_touches_what_is_not_chinese(before, after):
     assert to_simplified(before) == before
     assert to_simplified(f"{before}網路{after}") == f"{before}网络{after}"
+
+
+def test_each_edition_marks_its_chinese_for_its_readers_glyphs(cli, editions, collection):
+    assert cli("build").exit_code == 0
+
+    collection.import_package(MAIN_PACKAGE)
+    collection.import_package(ZH_PACKAGE)
+
+    by_model = {card.note().mid: card.question() for card in collection.cards() if card.template()["ord"] == 1}
+    assert 'lang="zh-Hant-TW"' in by_model[MAIN_MODEL]
+    assert 'lang="zh-Hans-CN"' in by_model[ZH_MODEL], "mainland glyph forms for Simplified text"
