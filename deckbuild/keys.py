@@ -203,8 +203,9 @@ class MediaPath(Text):
 class Choice(ScalarType):
     """One of a fixed list of words."""
 
-    def __init__(self, choices: Iterable[str]):
+    def __init__(self, choices: Iterable[str], meant: AbcMapping[str, str] | None = None):
         self.choices = tuple(choices)
+        self.meant = meant or {}  # what people write for a choice (nom: noun), for "did you mean"
         # Given as a mapping, each choice's abbreviation on the cards (noun: n.), which editors show beside it.
         self.shown = tuple(choices.values()) if isinstance(choices, AbcMapping) else ()
         *first, last = self.choices
@@ -219,7 +220,7 @@ class Choice(ScalarType):
 
     def convert(self, text: str, node: Scalar) -> str:
         if text not in self.choices:
-            close = closest(text, self.choices)
+            close = self.meant.get(text.lower().rstrip(".")) or closest(text, self.choices)
             raise Invalid(self.expected, f"'{clip(text)}'", f"did you mean '{close}'?" if close else "")
         return text
 

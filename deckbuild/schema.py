@@ -45,6 +45,18 @@ PARTS_OF_SPEECH = MappingProxyType({
     "interjection": "interj.", "determiner": "dét.", "phrase": "loc.",
 })
 GENDERS = MappingProxyType({"m": "m.", "f": "f.", "mf": "m. et f."})
+# What teachers write for a part of speech or a gender, in French, English or Chinese, and the choice it
+# means: the build's "did you mean" says it, and `import` reads spreadsheets' and old decks' columns so.
+POS_WORDS = MappingProxyType({
+    "n": "noun", "nom": "noun", "noun": "noun", "v": "verb", "verbe": "verb", "verb": "verb", "vt": "transitive-verb",
+    "v.t": "transitive-verb", "vi": "intransitive-verb", "v.i": "intransitive-verb", "v.pr": "pronominal-verb",
+    "adj": "adjective", "adjectif": "adjective", "adv": "adverb", "adverbe": "adverb", "prep": "preposition",
+    "prép": "preposition", "conj": "conjunction", "interj": "interjection", "pron": "pronoun", "pronom": "pronoun",
+    "dét": "determiner", "loc": "phrase", "locution": "phrase", "expr": "phrase", "expression": "phrase",
+    "名詞": "noun", "動詞": "verb", "形容詞": "adjective", "副詞": "adverb"})
+GENDER_WORDS = MappingProxyType({
+    "m": "m", "f": "f", "mf": "mf", "m.f": "mf", "m et f": "mf", "masculin": "m", "féminin": "f", "masculine": "m",
+    "feminine": "f", "陽性": "m", "陰性": "f"})
 NUMBERS = ("plural",)
 CHINESE_SCRIPTS = ("traditional", "simplified")  # the scripts a deck's Chinese is written in (chinese.py)
 
@@ -168,8 +180,8 @@ FILE_KEYS = Keys((
 
 ENTRY_KEYS = Keys((
     Key("term", Text(max_length=120), "The French word or expression, without article.", required=True),
-    Key("pos", Choice(PARTS_OF_SPEECH), "Part of speech.", required=True),
-    Key("gender", Choice(GENDERS), "Gender of a noun: `m`, `f`, or `mf` for both; nouns only, required."),
+    Key("pos", Choice(PARTS_OF_SPEECH, POS_WORDS), "Part of speech.", required=True),
+    Key("gender", Choice(GENDERS, GENDER_WORDS), "Gender of a noun: `m`, `f`, or `mf` for both; nouns only, required."),
     Key("number", Choice(NUMBERS), "`plural` for a noun used only in the plural (fiançailles)."),
     Key("gloss", Text(max_length=500), "The meaning, in the learner's language.", required=True,
         per_edition=True),

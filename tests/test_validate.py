@@ -104,6 +104,9 @@ def test_a_choice_suggests_the_closest_word():
     assert check(gender, "feminine") == (None, [f"{WHAT}: expected m, f or mf, found 'feminine'"])
     assert check(Choice(["plural"]), "plurial") == (None, [
         f"{WHAT}: expected plural, found 'plurial'; did you mean 'plural'?"])
+    pos = ENTRY_KEYS.by_name["pos"].type
+    assert check(pos, "nom") == (None, [f"{WHAT}: expected {pos.expected}, found 'nom'; did you mean 'noun'?"])
+    assert check(pos, "Adj.")[1][0].endswith("did you mean 'adjective'?"), "as dictionaries and teachers write it"
 
 
 def test_a_flag_is_true_or_false():

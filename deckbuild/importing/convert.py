@@ -22,7 +22,7 @@ from ..errors import BuildError, clip
 from ..french_data import FrenchLexicon
 from ..keys import closest
 from ..render import CARD_TYPES, FIELDS
-from ..schema import ENTRY_KEYS, GENDERS, PARTS_OF_SPEECH
+from ..schema import ENTRY_KEYS, GENDER_WORDS, GENDERS, PARTS_OF_SPEECH, POS_WORDS
 from .read import Export, ExportedNote, NoteKind
 
 # Field names (lowercased, without accents) that say which key a field holds, beside the keys' own names.
@@ -52,13 +52,7 @@ _STOCK_FIELDS = {"Basic": ("Front", "Back"), "Basic (and reversed card)": ("Fron
 _ARTICLES = {"le": "m", "la": "f", "un": "m", "une": "f", "l'": "", "l’": ""}
 _LEADING_ARTICLE = re.compile(r"(?i)(le|la|un|une) (?=\w)|(l['’])(?=\w)")
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
-_POS_WORDS = {"n": "noun", "nom": "noun", "noun": "noun", "v": "verb", "verbe": "verb", "verb": "verb",
-              "adj": "adjective", "adjectif": "adjective", "adv": "adverb", "adverbe": "adverb",
-              "prep": "preposition", "prép": "preposition", "conj": "conjunction", "interj": "interjection",
-              "pron": "pronoun", "loc": "phrase", "expr": "phrase"}
 _NOUN_LABEL = re.compile(r"n(?:om)?\.?\s*([mf])\.?")
-_GENDER_WORDS = {"m": "m", "f": "f", "mf": "mf", "m.f": "mf", "m et f": "mf", "masculin": "m", "féminin": "f",
-                 "陽性": "m", "陰性": "f"}
 
 
 def folded(name: str) -> str:
@@ -286,9 +280,9 @@ def _fill_word_class(draft: Draft, lexicon: FrenchLexicon | None) -> None:
             values["pos"] = "noun"
             values.setdefault("gender", noun[1])
         else:
-            values["pos"] = _POS_WORDS.get(said.rstrip("."), values["pos"])
+            values["pos"] = POS_WORDS.get(said.rstrip("."), values["pos"])
     if "gender" in values:
-        values["gender"] = _GENDER_WORDS.get(folded(str(values["gender"])).rstrip(".").replace(". ", "."),
+        values["gender"] = GENDER_WORDS.get(folded(str(values["gender"])).rstrip(".").replace(". ", "."),
                                              values["gender"])
     article = _LEADING_ARTICLE.match(term)
     if article and " " not in term[article.end():].strip():
