@@ -52,7 +52,7 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
         description += f"<br><a href=\"{address}\">{address}</a>"
     deck = genanki.Deck(manifest.deck_id, manifest.name, description)
     deck.add_model(model)
-    lessons = sorted({stamped.note.deck for stamped in notes} - {""})
+    lessons = sorted({level for stamped in notes for level in lesson_levels(stamped.note.deck)})
     decks = [deck, *(genanki.Deck(lesson_deck_id(manifest.deck_id, lesson), f"{manifest.name}::{lesson}")
                      for lesson in lessons)]
     deck_ids = dict(zip(["", *lessons], (each.deck_id for each in decks), strict=True))
@@ -85,6 +85,12 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
                 _add(archive, str(index), Path(file))
 
 
+def lesson_levels(lesson: str) -> list[str]:
+    """The subdecks a lesson's name makes: itself and every level above it (第二課, 第二課::銀行)."""
+    levels = lesson.split("::") if lesson else []
+    return ["::".join(levels[:depth]) for depth in range(1, len(levels) + 1)]
+
+
 def lesson_deck_id(deck_id: int, lesson: str) -> int:
     """The id of the subdeck of `lesson`: stable, unique in the package (Anki matches decks by name)."""
     return int.from_bytes(hashlib.sha256(f"{deck_id}\0{lesson}".encode()).digest()[:7], "big") + 1
@@ -95,8 +101,10 @@ def _ship_preset(cursor, manifest: Manifest, deck_ids: list[int], modified: int)
 
     genanki writes only Anki's Default preset; this one starts from it. Its id is the
     deck's: Anki adds a preset on import only if no preset has its id, so a learner who
-    changed it keeps their changes. New cards are gathered by position, so they come in
-    source order across lessons, not lesson by lesson in the order of their names.
+    changed it keeps their changes. Every level of a nested lesson is in the package, so that
+    each has the preset (Anki would make the missing ones with its Default). New cards are
+    gathered by position, so they come in source order across lessons, not lesson by lesson
+    in the order of their names.
     """
     presets = json.loads(cursor.execute("SELECT dconf FROM col").fetchone()[0])
     preset = copy.deepcopy(presets["1"])

@@ -23,7 +23,7 @@ from .french_data import FrenchDataError, FrenchLexicon, index_key
 from .identify import duplicate_guids, duplicate_identities, note_guid
 from .load import check_source_dir, load_file, unread_files
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
-from .package import CardRule, write_package
+from .package import CardRule, lesson_levels, write_package
 from .project import Project
 from .render import FIELDS, Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
@@ -113,6 +113,7 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
         return Entry._make((*row[:-1], Location._make(row[-1])))
 
     problems += duplicate_identities(identities, entry_at)
+    problems += lessons_alike_but_for_case([row[_DECK] for row in entry_rows], entry_at)
     problems += duplicate_guids([note.guid for note in notes], entry_at)
     kind, id_problems = with_ids(kind, [row for result in checked for row in result.note_type_ids])
     problems += id_problems
@@ -174,6 +175,26 @@ def no_context_card(entry: Entry, note: Note) -> list[Problem]:
     return [Problem(*entry.where, (
         f"warning: entry '{entry.term}': its example does not contain '{entry.term}', so it gets no Context "
         "card; add `form:` with the word as the example writes it (épargnée for épargner)"))]
+
+
+def lessons_alike_but_for_case(lessons: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
+    """A problem where a lesson's name (or a level of it) differs from another's in case alone.
+
+    Anki takes deck names alike whatever their case: it would put the second beside the first
+    as another deck, renamed with a '_'.
+    """
+    first: dict[str, tuple[str, int]] = {}
+    problems, told = [], set()
+    for index, lesson in enumerate(lessons):
+        for level in lesson_levels(lesson):
+            name, earlier = first.setdefault(level.casefold(), (level, index))
+            if name != level and level not in told:
+                told.add(level)
+                problems.append(Problem(*entry_at(index).where, (
+                    f"entry '{entry_at(index).term}': its file's lesson '{level}' differs only in case from "
+                    f"'{name}', the lesson of the entry at {entry_at(earlier).where}; Anki takes them as one "
+                    "deck name: write them alike")))
+    return problems
 
 
 def plural_only_noun(entry: Entry, note: Note, lexicon: FrenchLexicon) -> list[Problem]:
@@ -416,6 +437,7 @@ _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
 _MEDIA = Note._fields.index("media")
 _EXAMPLE_BLANK = FIELDS.index("ExampleBlank")
 _FORMS = FIELDS.index("Forms")
+_DECK = Entry._fields.index("deck")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")
 
 

@@ -106,7 +106,7 @@ OPTION_KEYS = Keys((
 
 # The keys of one edition under `variants:` in deck.yaml: what may differ from the deck as written.
 VARIANT_KEYS = Keys((
-    Key("name", Text(), "Anki deck name of this edition; not the deck's.", required=True),
+    Key("name", DeckName(), "Anki deck name of this edition; not the deck's.", required=True),
     Key("deck_id", AnkiId(), "Fixed Anki deck id of this edition, chosen once; not the deck's.",
         required=True),
     Key("model_id", AnkiId(), "Fixed Anki note-type id of this edition, chosen once; not the deck's.",

@@ -148,32 +148,42 @@ def _manifest(file: FileChecker) -> Manifest | None:
 
 
 def _variants(file: FileChecker, deck: dict[str, object], written: list) -> tuple[Variant, ...] | None:
-    """The deck's other editions, each with a name, ids, slug and note type of its own; None if one has not.
+    """The deck's other editions, each with a code, name, ids, slug and note type of its own; None if one has not.
 
-    Anki keeps decks by name and note types by id: an edition sharing either would mix with the deck.
+    Anki keeps decks by name, whatever its case, and note types by id; file systems may take file
+    names alike whatever their case: an edition sharing any would mix with the deck or another edition.
+    A slug not written is the one the edition gets (editions.py), `<deck's slug>-<code>`.
     """
-    taken = {(_UNIQUE[name], deck[name]): f"the deck's {name}" for name in _UNIQUE}
+    taken = {(_UNIQUE[name], _alike(deck[name])): f"the deck's {name}" for name in _UNIQUE if name != "code"}
     variants, found = [], len(file.problems)
-    for code, _, values, nodes in written:
+    for code, code_node, values, nodes in written:
+        own = {"code": code, **values, "slug": values.get("slug") or f"{deck['slug']}-{code}"}
         for name in _UNIQUE:
-            if name not in values:
+            if name not in own:
                 continue
             mine = f"the {name} of edition '{code}'"
-            owner = taken.setdefault((_UNIQUE[name], values[name]), mine)
+            owner = taken.setdefault((_UNIQUE[name], _alike(own[name])), mine)
             if owner != mine:
-                file.report(nodes[name], (
-                    f"deck manifest, field 'variants', edition '{code}', field '{name}': expected {_UNIQUE[name]} of "
-                    "its own, found "
-                    f"'{clip(str(values[name]))}', which is {owner}; "
-                    + ("choose another whole number from 1 to 2^63-1, once" if name.endswith("_id")
-                       else "write another")))
+                where = f"edition '{code}', field '{name}'" if name in nodes else f"edition '{code}'"
+                hint = ("choose another whole number from 1 to 2^63-1, once" if name.endswith("_id") else
+                        "write another (Anki, and some file systems, take names alike whatever their case)")
+                file.report(nodes.get(name, code_node), (
+                    f"deck manifest, field 'variants', {where}: expected {_UNIQUE[name]} of its own, found "
+                    f"'{clip(str(own[name]))}', which is {owner}; {hint}"))
+                if name == "code":
+                    break  # its slug, made of the code, is the same: one problem
         variants.append(Variant(code, **values))
     return None if len(file.problems) > found else tuple(variants)
 
 
+def _alike(value: object) -> object:
+    """A name as Anki and case-blind file systems compare it."""
+    return value.casefold() if isinstance(value, str) else value
+
+
 # What each edition must have of its own, and what it is called in messages (the ids share one kind).
-_UNIQUE = {"name": "a name", "slug": "a slug", "note_type": "a note type name", "deck_id": "an id",
-           "model_id": "an id"}
+_UNIQUE = {"code": "an edition code", "name": "a name", "slug": "a slug", "note_type": "a note type name",
+           "deck_id": "an id", "model_id": "an id"}
 
 
 def _reading(file: FileChecker, source_dir: Path) -> list[Entry]:

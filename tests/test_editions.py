@@ -182,7 +182,8 @@ def test_mistakes_in_editions_are_located(cli, project):
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert ("source/deck.yaml:12:17: deck manifest, field 'variants', edition 'zh-CN', field 'name': expected a "
-            "name of its own, found '法語詞彙 Lexique', which is the deck's name; write another") in lines
+            "name of its own, found '法語詞彙 Lexique', which is the deck's name; write another (Anki, and some file "
+            "systems, take names alike whatever their case)") in lines
     assert ("source/deck.yaml:12:40: deck manifest, field 'variants', edition 'zh-CN', field 'deck_id': expected an "
             "id of its own, found '1873546209', which is the deck's deck_id; choose another whole number from 1 to "
             "2^63-1, once") in lines
@@ -298,3 +299,32 @@ def test_each_edition_marks_its_chinese_for_its_readers_glyphs(cli, editions, co
     by_model = {card.note().mid: card.question() for card in collection.cards() if card.template()["ord"] == 1}
     assert 'lang="zh-Hant-TW"' in by_model[MAIN_MODEL]
     assert 'lang="zh-Hans-CN"' in by_model[ZH_MODEL], "mainland glyph forms for Simplified text"
+
+
+@pytest.mark.parametrize(("variants", "expected"), [
+    ("  zh-CN: {name: 法語詞彙 LEXIQUE, deck_id: 21, model_id: 22}\n",
+     "source/deck.yaml:12:17: deck manifest, field 'variants', edition 'zh-CN', field 'name': expected a name of its "
+     "own, found '法語詞彙 LEXIQUE', which is the deck's name; write another (Anki, and some file systems, take names "
+     "alike whatever their case)"),
+    ("  zh-CN: {name: a, deck_id: 21, model_id: 22}\n"
+     "  zh-SG: {name: b, deck_id: 23, model_id: 24, slug: lexique-zh-CN}\n",
+     "source/deck.yaml:13:53: deck manifest, field 'variants', edition 'zh-SG', field 'slug': expected a slug of its "
+     "own, found 'lexique-zh-CN', which is the slug of edition 'zh-CN'; write another (Anki, and some file systems, "
+     "take names alike whatever their case)"),
+    ("  zh-CN: {name: a, deck_id: 21, model_id: 22}\n  zh-cn: {name: b, deck_id: 23, model_id: 24}\n",
+     "source/deck.yaml:13:3: deck manifest, field 'variants', edition 'zh-cn': expected an edition code of its own, "
+     "found 'zh-cn', which is the code of edition 'zh-CN'; write another (Anki, and some file systems, take names "
+     "alike whatever their case)"),
+    ("  zh-CN: {name: '法语词汇 Lexique:: ', deck_id: 21, model_id: 22}\n",
+     "source/deck.yaml:12:17: deck manifest, field 'variants', edition 'zh-CN', field 'name': expected a deck name "
+     "whose '::' levels each have a name, found '法语词汇 Lexique::'; remove the empty level"),
+])
+def test_editions_that_anki_or_a_file_system_would_mix_up_are_refused(cli, project, variants, expected):
+    with open("source/deck.yaml", "a", encoding="utf-8") as file:
+        file.write("variants:\n" + variants)
+
+    result = cli("build")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == expected
+    assert not list(Path("dist").glob("*.apkg")) and not list(Path("source").glob("deck*.lock"))

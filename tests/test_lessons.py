@@ -226,3 +226,30 @@ def test_an_edition_s_lessons_and_preset_are_its_own_converted(cli, project, col
     presets = {collection.col.decks.config_dict_for_deck_id(collection.col.decks.id_for_name(name))["name"]
                for name in (DECK, "法语词汇 Lexique")}
     assert presets == {DECK, "法语词汇 Lexique"}
+
+
+def test_every_level_of_a_nested_lesson_has_the_preset(cli, project, collection):
+    with open("source/deck.yaml", "a", encoding="utf-8") as file:
+        file.write(STUDY_OPTIONS)
+    Path("source/bank.yaml").write_text(BANK.replace("deck: 第二課 銀行", "deck: 第二課::銀行"), encoding="utf-8")
+    build(cli)
+
+    collection.import_package(PACKAGE, with_deck_configs=True)
+
+    assert deck_of(collection, "banque") == {f"{DECK}::第二課::銀行"}
+    for name in (DECK, f"{DECK}::第二課", f"{DECK}::第二課::銀行"):
+        preset = collection.col.decks.config_dict_for_deck_id(collection.col.decks.id_for_name(name))
+        assert (preset["name"], preset["new"]["perDay"]) == (DECK, 15), name
+
+
+def test_lessons_that_differ_only_in_case_are_one_located_problem(cli, project):
+    Path("source/a.yaml").write_text(CITY.replace("deck: 第三課 城市", "deck: Leçon 1::Ville"), encoding="utf-8")
+    Path("source/b.yaml").write_text(BANK.replace("deck: 第二課 銀行", "deck: leçon 1"), encoding="utf-8")
+
+    result = cli("build")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "source/b.yaml:4:5: entry 'banque': its file's lesson 'leçon 1' differs only in case from 'Leçon 1', the "
+        "lesson of the entry at source/a.yaml:3:5; Anki takes them as one deck name: write them alike")
+    assert "guichet" not in result.stderr, "told once"
