@@ -162,10 +162,11 @@ class Count(ScalarType):
 class Steps(ScalarType):
     """Learning steps as Anki's deck options write them (`1m 10m 1h 1d`), as minutes."""
 
-    expected = "steps such as '1m 10m 1d' (s, m, h or d after each number)"
+    expected = "steps such as '1m 10m 1d' (s, m, h or d after each number, up to 9999d)"
     default = None
     _STEP = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
     _MINUTES = MappingProxyType({"s": 1 / 60, "m": 1, "h": 60, "d": 1440})
+    _LONGEST = 9999 * 1440
 
     def json_schema(self, required: bool) -> dict:
         step = self._STEP.pattern
@@ -174,9 +175,10 @@ class Steps(ScalarType):
 
     def convert(self, text: str, node: Scalar) -> tuple[float, ...]:
         steps = [self._STEP.fullmatch(step) for step in text.split()]
-        if not all(steps) or len(steps) > 20:
-            raise Invalid(self.expected, f"'{clip(text)}'")
-        return tuple(float(step[1]) * self._MINUTES[step[2]] for step in steps)
+        minutes = [float(step[1]) * self._MINUTES[step[2]] for step in steps if step]
+        if len(minutes) != len(steps) or len(steps) > 20 or not all(0 < step <= self._LONGEST for step in minutes):
+            raise Invalid(self.expected, f"'{clip(text)}'")  # Anki drops every step if one is out of its range
+        return tuple(minutes)
 
 
 class MediaPath(Text):

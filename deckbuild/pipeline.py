@@ -96,7 +96,7 @@ def prepare(project: Project, audio: bool | None = None, progress: Progress = no
     speech_dir = project.cache_dir / "speech" if use_audio else None
     voice = Speaker(speech_dir).version if speech_dir else ""  # another voice: other recordings
     # The index's name holds its key: other dictionaries, other cards.
-    converter = conversion.version() if editions else ""  # another OpenCC may convert otherwise
+    converter = conversion.version()  # another OpenCC may convert, and tell scripts apart, otherwise
     files = FileCache(cache_dir, manifest_bytes + f"{source_dir}\0{voice}\0{lexicon.path.name}\0{converter}".encode())
     task = _FileTask(manifest, source_dir, speech_dir, lexicon, tuple(editions))
     checked = _check_files(reading_paths, task, files, progress)

@@ -77,15 +77,20 @@ def read_sheet(name: str, data: bytes, tab_separated: bool, problems: list[Probl
 
 def _decode(name: str, data: bytes, problems: list[Problem]) -> str | None:
     """Return `data` as text; if it is neither UTF-8 nor UTF-16 with its mark, append the problem and return None."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    body = data.removeprefix(codecs.BOM_UTF8)
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    body, encoding = (data, "utf-16") if utf16 else (data.removeprefix(codecs.BOM_UTF8), "utf-8")
     try:
-        return body.decode("utf-8")
+        return body.decode(encoding)
     except UnicodeDecodeError as error:
-        before = body[: error.start].decode("utf-8")
+        before = body[: error.start - error.start % 2 if utf16 else error.start].decode(encoding)
+        before = before.removeprefix("\ufeff")
         line = 1 + len(_LINE_BREAK.findall(before))
         column = len(before) - max(before.rfind("\n"), before.rfind("\r"))
+        if utf16:
+            problems.append(Problem(name, line, column, (
+                "the file is not valid UTF-16 (Excel's \"Unicode Text\"): a character is broken; save it as "
+                "'CSV UTF-8 (Comma delimited)'")))
+            return None
         hint = "save it as UTF-8"
         try:
             body.decode("cp950")

@@ -194,7 +194,10 @@ def test_lessons_and_presets_are_byte_stable(cli, with_options, tmp_path):
      "to 9999, found '-1'"),
     ("deck.yaml", "learning_steps: 1m 10m 1d", "learning_steps: 1 minute",
      "source/deck.yaml:14:19: deck manifest, field 'options', field 'learning_steps': expected steps such as "
-     "'1m 10m 1d' (s, m, h or d after each number), found '1 minute'"),
+     "'1m 10m 1d' (s, m, h or d after each number, up to 9999d), found '1 minute'"),
+    ("deck.yaml", "learning_steps: 1m 10m 1d", "learning_steps: 1m 99999999d",
+     "source/deck.yaml:14:19: deck manifest, field 'options', field 'learning_steps': expected steps such as "
+     "'1m 10m 1d' (s, m, h or d after each number, up to 9999d), found '1m 99999999d'"),
     ("deck.yaml", "bury_siblings: true", "bury_sibling: true",
      "source/deck.yaml:15:3: deck manifest, field 'options': unknown field 'bury_sibling'; did you mean "
      "'bury_siblings'?"),

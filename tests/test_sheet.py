@@ -209,3 +209,11 @@ def test_any_table_a_csv_writer_writes_reads_back_cell_by_cell_each_where_it_sta
         for cell, value in zip(row, written, strict=True):
             at = lines[cell.line - 1][cell.column - 1:]
             assert at.startswith('"' if cell.quoted else value)
+
+
+def test_a_broken_character_in_a_utf16_file_is_located():
+    data = "term\tpos\tgloss\nbanque\tnoun\t".encode("utf-16") + b"\x00\xd8" + "\n".encode("utf-16-le")
+
+    assert problems_of("words.tsv", data) == [
+        "source/words.tsv:2:13: the file is not valid UTF-16 (Excel's \"Unicode Text\"): a character is broken; "
+        "save it as 'CSV UTF-8 (Comma delimited)'"]
