@@ -30,7 +30,8 @@ templates_option = click.option(
     default=Path("templates"), show_default=True, help="Directory with the card templates and CSS.")
 
 strict_option = click.option("--strict", is_flag=True, help=(
-    "Treat warnings (a likely renamed entry, two cards asking the same, Chinese in the other script) as problems."))
+    "Treat warnings (a likely renamed entry, a card that would go blank, an example without its term, two cards "
+    "asking the same, Chinese in the other script, a plural-only noun without number: plural) as problems."))
 edition_option = click.option(
     "--edition", default="", metavar="CODE",
     help="An edition declared under `variants:` in deck.yaml, such as zh-CN [default: the deck as written].")
@@ -62,7 +63,7 @@ class ProgressBar:
 
 
 def report_warnings(result: Build) -> None:
-    for warning in result.warnings:
+    for warning in sorted(result.warnings, key=lambda problem: problem[:3]):  # in the order of the files
         click.echo(str(warning), err=True)
 
 
@@ -101,7 +102,7 @@ def cli() -> None:
 @templates_option
 @out_option
 @click.option("--locked", is_flag=True,
-              help="Fail instead of updating source/deck.lock (for CI and releases).")
+              help="Fail instead of updating source/deck.lock or an edition's lock (for CI and releases).")
 @strict_option
 @click.option("--audio/--no-audio", default=None,
               help="Record terms and examples with espeak-ng instead of Anki's own voices [default: deck.yaml's "
@@ -230,7 +231,7 @@ def changelog(old: str, new: str | None, source_dir: Path, edition: str) -> None
 @click.option("--changelog", "changelog_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("CHANGELOG.md"), show_default=True, help="The changelog to add the release notes to.")
 def bump(version: str, source_dir: Path, templates_dir: Path, out_dir: Path, changelog_path: Path) -> None:
-    """Make VERSION the next release: deck.yaml, the lock and the changelog, checked against the last one."""
+    """Make VERSION the next release: deck.yaml, the locks and the changelogs (every edition's), checked."""
     sections = release.bump(Project(source_dir, templates_dir, out_dir), version, changelog_path)
     for index, (path, section) in enumerate(sections):
         click.echo((f"\n{path}:\n" if index else "") + section.rstrip())

@@ -33,6 +33,12 @@ _WORD = re.compile(r"\S+")
 _TWICE = Scalar(0, 0, "", None, False)  # the key of a column the header names twice, reported once
 
 
+class Column(Scalar):
+    """A column's name in the header row: the key of that column's value in every row."""
+
+    __slots__ = ()
+
+
 class Cell(NamedTuple):
     """One cell as written: its text (quotes undone, line breaks as \\n), where it starts, whether quoted."""
 
@@ -210,7 +216,7 @@ def _columns(header: list[Cell], name: str, problems: list[Problem]) -> list[Sca
     columns: list[Scalar | None] = []  # a column named twice: _TWICE, its values not read
     seen: dict[str, Scalar] = {}
     for cell in header:
-        key = None if cell.blank else Scalar(cell.line, cell.column, cell.text.strip(), None, False)
+        key = None if cell.blank else Column(cell.line, cell.column, cell.text.strip(), None, False)
         if key is not None and key.value in seen:
             problems.append(Problem(name, cell.line, cell.column, (
                 f"the column '{clip(key.value)}' is in the header row twice (first at column "

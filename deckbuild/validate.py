@@ -19,6 +19,7 @@ from .errors import Problem, clip
 from .keys import EMPTY, Invalid, Key, Keys, MediaPath, closest, describe
 from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile, media_file
 from .schema import DEFAULT_LABELS, ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, Entry, Location, Manifest, Variant
+from .sheet import Column
 
 
 class FileChecker:
@@ -60,7 +61,8 @@ class FileChecker:
                     problem = problem or f"unknown field '{clip(name)}'{hint}"
                     if key_node not in self.unknown_keys:
                         self.unknown_keys.add(key_node)
-                        self.report(key_node, f"{what}: {problem}")
+                        where = "the header row" if isinstance(key_node, Column) else what  # of every row below
+                        self.report(key_node, f"{where}: {problem}")
                     continue
                 key = Key(name, by_name[base].type, by_name[base].doc)  # never required
             field = f"{what}, field '{name}'"

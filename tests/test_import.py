@@ -532,3 +532,20 @@ def test_a_package_of_this_deck_comes_back_as_its_entries(cli, project):
     assert len(entries) == 22
     assert entries[0]["term"] == "coqueluche" and entries[0]["gloss"] == "受愛戴的人，紅人，寵兒"
     assert entries[0]["example"] == "La nouvelle coqueluche nationale"  # the highlight is the build's
+
+
+def test_a_spreadsheet_source_with_its_settings_comes_in_as_yaml(cli, project):
+    sheet = project / "source" / "words.csv"
+    sheet.write_text("#source: Le Monde, 3 mai 2025\n#tags: lesson-2 banque\n#deck: 第二課 銀行\n"
+                     "term,pos,gender,gloss\nbanque,noun,f,銀行\n", encoding="utf-8")
+    assert cli("build").exit_code == 0, "a spreadsheet the build reads"
+
+    result = cli("import", str(sheet), "--to", "source/words.yaml")
+
+    assert result.exit_code == 0, result.output
+    assert ("source/words.csv is itself a reading file of the deck: delete it, or move it out of the source "
+            "directory, or its entries are in the deck twice") in result.stderr
+    written = (project / "source" / "words.yaml").read_text(encoding="utf-8")
+    assert "source: Le Monde, 3 mai 2025\ntags: [lesson-2, banque]\ndeck: 第二課 銀行\n" in written
+    sheet.unlink()
+    assert cli("build").exit_code == 0

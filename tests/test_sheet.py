@@ -108,7 +108,7 @@ MISTAKES = [
     ("words.csv", HEAD + "banque,noun,f\r\n",
      "source/words.csv:2:1: entry 'banque': missing field 'gloss' (the meaning, in the learner's language)"),
     ("words.csv", "term,pos,gendre,gloss\nbanque,noun,f,銀行\nchat,noun,m,貓\n",
-     "source/words.csv:1:10: entry 'banque': unknown field 'gendre'; did you mean 'gender'?"),
+     "source/words.csv:1:10: the header row: unknown field 'gendre'; did you mean 'gender'?"),
     ("words.csv", HEAD + "banque,noun,f,銀行,en trop\n",
      "source/words.csv:2:18: expected no value beyond the last column of the header row, found 'en trop'; "
      "name the column in the header row, or move the value into a named column"),

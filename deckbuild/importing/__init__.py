@@ -67,12 +67,16 @@ def import_file(export_path: Path, to: Path, maps: list[str], source_dir: Path, 
     if any(note.guid for note in export.notes):
         header.append("Each `guid:` is the Anki note the entry came from: keep it, so learners keep their reviews.")
     schema = Path(os.path.relpath(SCHEMA_DIR / "reading.schema.json", to.resolve().parent)).as_posix()
-    text, starts = reading_file(drafts, header, [], carry, schema)
+    text, starts = reading_file(drafts, header, export.settings, carry, schema)
     _check_target(to, source_dir, force)  # made meanwhile?
     write_text(to, text)
     lost = bool(carry is None and any(note.guid for note in export.notes)) or bool(carry and carry.lost)
+    warnings = _deck_names(export, manifest)
+    if export_path.resolve().is_relative_to(source_dir.resolve()) and export.format == "table":
+        warnings.append(f"{display_path(export_path)} is itself a reading file of the deck: delete it, or move it "
+                        "out of the source directory, or its entries are in the deck twice")
     return Imported(to, len(drafts), copied, fields.guessed, fields.left_out, _to_fill(to, text, source_dir, drafts,
-                    starts), learners, not lost, _deck_names(export, manifest))
+                    starts), learners, not lost, warnings)
 
 
 def _check_target(to: Path, source_dir: Path, force: bool) -> None:

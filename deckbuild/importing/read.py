@@ -10,6 +10,7 @@ their GUIDs, fields by name, tags, and the media they may refer to.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -20,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BuildError, display_path
+from ..errors import BuildError, Problem, display_path
+from ..load import Sequence
+from ..sheet import read_sheet
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Export:
     html: bool = True  # whether field values are HTML
     decks: tuple[str, ...] = ()
     media: dict[str, Callable[[], bytes]] = field(default_factory=dict)  # the package's files, by name
+    settings: dict[str, str | tuple[str, ...]] = field(default_factory=dict)  # a spreadsheet's, by key (#source:)
 
     @property
     def field_names(self) -> list[str]:
@@ -71,10 +75,9 @@ def read_export(path: Path) -> Export:
     if suffix in (".apkg", ".colpkg"):
         return read_package(path)
     if suffix in (".csv", ".tsv", ".txt"):
-        text = _text(path)
-        if suffix == ".txt" or text.startswith("#separator:") or text.startswith("#html:"):
-            return read_notes_text(path, text)
-        return read_table(path, text)
+        if suffix == ".txt" or path.read_bytes().removeprefix(codecs.BOM_UTF8).startswith((b"#separator:", b"#html:")):
+            return read_notes_text(path, _text(path))
+        return read_table(path)
     raise BuildError(f"{display_path(path)}: expected an Anki package (.apkg), Anki's \"Notes in Plain Text\" "
                      "(.txt) or a spreadsheet saved as .csv or .tsv")
 
@@ -283,30 +286,28 @@ def read_notes_text(path: Path, text: str) -> Export:
     return Export(path, "text", notes, {}, is_html, tuple(sorted(filter(None, decks))))
 
 
-def read_table(path: Path, text: str) -> Export:
-    """Read a spreadsheet export: a header row of column names, then one note a row.
+def read_table(path: Path) -> Export:
+    """Read a spreadsheet export as the build reads one (sheet.py): its settings, a header row, one note a row.
 
-    As Excel, LibreOffice and Google Sheets save them: a byte-order mark or not, CRLF or LF,
-    cells quoted when they hold the separator, a quote or a line break. The separator is a
-    tab for .tsv; for .csv, whichever of `,` `;` and tab the header row has most of.
+    The columns may have any names (Mot, 中文): convert.py maps them to entry keys. The file's
+    settings (`#source:`, `#tags:`, …) go to the reading file as they are.
     """
-    first = text.split("\n", 1)[0]
-    separator = "\t" if path.suffix.lower() == ".tsv" else max(",;\t", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    rows = iter(reader)
-    header = next(rows, None)
-    if not header or not any(cell.strip() for cell in header):
-        raise BuildError(f"{display_path(path)}:1:1: expected a header row naming the columns "
-                         "(term, gloss, …), found none")
-    names = [cell.strip() or str(index + 1) for index, cell in enumerate(header)]
-    notes, line = [], reader.line_num + 1
+    problems: list[Problem] = []
+    root = read_sheet(display_path(path), path.read_bytes(), path.suffix.lower() == ".tsv", problems)
+    if problems or root is None:
+        raise BuildError("\n".join(str(problem) for problem in problems))
+    pairs = dict((key.value, node) for key, node in root.pairs)
+    rows = pairs.pop("entries").items
+    notes = []
     for row in rows:
-        line, row_line = reader.line_num + 1, line
-        if not any(cell.strip() for cell in row):
-            continue
-        tags = ()
-        values = dict(zip(names, row, strict=False))
-        if "tags" in (lowered := {name.lower(): name for name in names}):
-            tags = tuple(values.pop(lowered["tags"], "").replace(",", " ").split())
-        notes.append(ExportedNote("", "", values, tags, row_line))
-    return Export(path, "table", notes, {}, html=False)
+        values = {key.value: _plain(node) for key, node in row.pairs}
+        lowered = {name.lower(): name for name in values}
+        tags = values.pop(lowered["tags"], "") if "tags" in lowered else ""
+        notes.append(ExportedNote("", "", {name: value for name, value in values.items() if isinstance(value, str)},
+                                  tuple(tags.split()) if isinstance(tags, str) else tags, row.line))
+    return Export(path, "table", notes, {}, html=False, settings={key: _plain(node) for key, node in pairs.items()})
+
+
+def _plain(node) -> str | tuple[str, ...]:
+    """The text of a cell, or the words of a list column (tags)."""
+    return tuple(item.value for item in node.items) if isinstance(node, Sequence) else node.value

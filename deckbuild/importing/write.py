@@ -39,13 +39,17 @@ def _reads_back(text: str) -> bool:
         return False
 
 
-def reading_file(drafts: list[Draft], header: list[str], tags: list[str],
+def reading_file(drafts: list[Draft], header: list[str], settings: dict[str, str | tuple[str, ...]],
                  carry: CarryOver | None, schema: str = "") -> tuple[str, list[int]]:
-    """Return the YAML text of the reading file and the line of each entry; `schema` names its JSON Schema."""
+    """Return the YAML text of the reading file and the line of each entry; `schema` names its JSON Schema.
+
+    `settings` are the file's keys but entries (source, tags, deck), as a spreadsheet wrote them.
+    """
     lines = [f"{MODELINE}{schema}"] if schema else []
     lines += [f"# {line}" if line else "#" for line in header]
-    if tags:
-        lines.append(f"tags: [{', '.join(tags)}]")
+    for key, value in settings.items():
+        lines.append(f"{key}: [{', '.join(_tag(item) for item in value)}]" if isinstance(value, tuple)
+                     else f"{key}: {scalar(value, '  ')}")
     if carry and (carry.fields or carry.card_types):
         lines.append("note_type_ids:  # learners of the hand-made deck keep their reviews through these; keep them")
         lines.append(f"  replaces: {scalar(carry.note_type, '  ')}")
