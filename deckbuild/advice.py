@@ -53,12 +53,21 @@ def same_questions(questions: list[str], entry_at: Callable[[int], Entry]) -> li
     return warnings
 
 
-def wrong_script(entry: Entry, script: str) -> list[Problem]:
-    """Warn where an entry's Chinese is written in the other script than the deck's."""
+def wrong_script(entry: Entry, script: str, editions: dict[str, str] | None = None) -> list[Problem]:
+    """Warn where an entry's Chinese is written in the other script than the deck's.
+
+    A text written for an edition (`gloss@zh-CN:`) is checked against that edition's script
+    (`editions`: by code), as it is shown as written.
+    """
+    warnings = []
+    for edition, name, text in entry.overrides:
+        own = (editions or {}).get(edition)
+        if own and (message := _script_problem(text, own, name not in GLOSS_FIELDS, f"edition {edition}")):
+            warnings.append(Problem(*entry.where, f"warning: entry '{entry.term}', field '{name}@{edition}': "
+                                                  f"{message}"))
     texts = _CHINESE_FIELDS(entry)
     if not chinese.has_foreign("\n".join(texts), script):  # one look for most entries: 50,000 in a build
-        return []
-    warnings = []
+        return warnings
     for name, text in zip((*GLOSS_FIELDS, *PROSE_FIELDS), texts, strict=True):
         if message := _script_problem(text, script, prose=name in PROSE_FIELDS):
             warnings.append(Problem(*entry.where, f"warning: entry '{entry.term}', field '{name}': {message}"))
@@ -85,12 +94,12 @@ def manifest_wrong_script(path: Path, data: bytes, script: str) -> list[Problem]
     return warnings
 
 
-def _script_problem(text: str, script: str, prose: bool) -> str:
-    """Say what is wrong with the script of `text` in a deck written in `script`; '' when nothing is."""
+def _script_problem(text: str, script: str, prose: bool, whose: str = "deck.yaml") -> str:
+    """Say what is wrong with the script of `text` in a deck written in `script` (`whose` says); '' when nothing is."""
     foreign = chinese.foreign_characters(text, script)
     if not foreign or (prose and not chinese.wholly_foreign(text, script)):
         return ""
     name, other = chinese.script_name(script), chinese.script_name(chinese.other(script))
     listed = ", ".join(foreign[:5]) + ("…" if len(foreign) > 5 else "")
-    return (f"{listed}: {other}, in a deck in {name} Chinese (deck.yaml's `chinese:`); "
+    return (f"{listed}: {other}, in a deck in {name} Chinese ({whose}'s `chinese:`); "
             f"write '{clip(chinese.in_script(text, script))}'")

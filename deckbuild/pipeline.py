@@ -391,9 +391,10 @@ class _FileTask:
         self.lexicon.prefetch(entry.term for entry in entries)
         notes = [render(entry, note_guid(self.manifest.deck_id, entry), self.manifest, self.source_dir, speaker,
                         self.lexicon) for entry in entries]
+        scripts = {edition.edition: edition.chinese for edition in self.editions}
         warnings = [tuple(warning) for entry, note in zip(entries, notes, strict=True)
                     for warning in (*no_context_card(entry, note), *plural_only_noun(entry, note, self.lexicon),
-                                    *wrong_script(entry, self.manifest.chinese))]
+                                    *wrong_script(entry, self.manifest.chinese, scripts))]
         editions = [[tuple(render(shown, note_guid(edition.deck_id, shown), edition, self.source_dir, speaker,
                                   self.lexicon))
                      for shown in (edition_entry(entry, variant) for entry in entries)]

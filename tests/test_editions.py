@@ -328,3 +328,13 @@ def test_editions_that_anki_or_a_file_system_would_mix_up_are_refused(cli, proje
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == expected
     assert not list(Path("dist").glob("*.apkg")) and not list(Path("source").glob("deck*.lock"))
+
+
+def test_a_text_written_for_an_edition_is_checked_against_its_script(cli, editions):
+    edit("source/hangzhou.yaml", "    gloss@zh-CN: 受欢迎的人,红人\n", "    gloss@zh-CN: 受歡迎的人,红人\n")
+
+    result = cli("validate")
+
+    assert result.exit_code == 0
+    assert ("source/hangzhou.yaml:9:5: warning: entry 'coqueluche', field 'gloss@zh-CN': 歡: Traditional, in a deck "
+            "in Simplified Chinese (edition zh-CN's `chinese:`); write '受欢迎的人,红人'") in result.stderr.splitlines()
