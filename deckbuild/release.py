@@ -206,10 +206,26 @@ def release_check(project: Project, tag: str | None, previous_packages: list[Pat
     _check_committed(project, tag)
     previous_tag = previous_release_tag(manifest.version)
     old_packages = {package.name: package for package in previous_packages}
-    notes = []
     release_dir = project.out_dir / "release"
-    shutil.rmtree(release_dir, ignore_errors=True)
-    release_dir.mkdir(parents=True)
+    # Laid out beside it, then renamed: an edition that fails its check leaves no half release behind.
+    staging = Path(tempfile.mkdtemp(prefix=".release-", dir=project.out_dir))
+    staging.chmod(0o755)  # readable like the rest of dist/
+    try:
+        _lay_out(project, result, packages, staging, previous_tag, old_packages, report)
+        shutil.rmtree(release_dir, ignore_errors=True)
+        staging.rename(release_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report.append(f"wrote {release_dir}/: {', '.join(package.name for package in packages)}, "
+                  f"{'their' if len(packages) > 1 else 'its'} sha256 and notes.md")
+    return "\n".join(report)
+
+
+def _lay_out(project: Project, result, packages: list[Path], release_dir: Path, previous_tag: str | None,
+             old_packages: dict[str, Path], report: list[str]) -> None:
+    """Check each edition's upgrade from the last release and lay out its package, sha256 and notes in `release_dir`."""
+    manifest = result.manifest
+    notes = []
     with tempfile.TemporaryDirectory(prefix="release-check-") as scratch:
         for edition, package in zip(result.all_editions, packages, strict=True):
             code = edition.manifest.edition
@@ -235,9 +251,6 @@ def release_check(project: Project, tag: str | None, previous_packages: list[Pat
             (release_dir / f"{package.name}.sha256").write_text(f"{digest}  {package.name}\n", encoding="utf-8")
             notes.append(_edition_notes(edition.manifest, package, changelog(previous, current)))
     (release_dir / "notes.md").write_text("\n".join(notes), encoding="utf-8")
-    report.append(f"wrote {release_dir}/: {', '.join(package.name for package in packages)}, "
-                  f"{'their' if len(packages) > 1 else 'its'} sha256 and notes.md")
-    return "\n".join(report)
 
 
 def _edition_notes(manifest: Manifest, package: Path, section: str) -> str:
