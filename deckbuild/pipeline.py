@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -183,18 +183,24 @@ def write(project: Project, result: Build, state: BuildState, progress: Progress
     for path in (package, lock_path):
         remove_leftovers(path)
     changed = result.lock_changed
-    # Both are written beside their places, the lock while the package is (SQLite and zlib let
-    # go of the GIL), and renamed into place only once both are whole, the package first.
+    # Both are written beside their places, and renamed into place only once both are whole, the
+    # package first. The lock is written while SQLite indexes the package's notes and zlib compresses
+    # them, which let go of the GIL; started sooner, it would slow the inserts down more than it gains.
     with _writing(lock_path), replacing(lock_path) if changed else contextlib.nullcontext() as partial_lock, \
             ThreadPoolExecutor(max_workers=1) as pool:
-        lock_written = pool.submit(write_lock_file, partial_lock, result.lock) if changed else None
+        lock_written: list[Future[bytes]] = []
+
+        def start_lock() -> None:
+            if changed:
+                lock_written.append(pool.submit(write_lock_file, partial_lock, result.lock))
+
         with _writing(package), replacing(package) as partial_package:
             progress("writing the package", 0, 1)
             write_package(partial_package, result.manifest, result.note_type, result.lock.note_type.modified,
-                          result.notes)
+                          result.notes, rows_written=start_lock)
             progress("writing the package", 1, 1)
             with _writing(lock_path):
-                lock_digest = lock_written.result() if lock_written else None
+                lock_digest = lock_written[0].result() if lock_written else None
     if lock_digest is not None:
         remember_lock(lock_path, result.lock, lock_digest, project.cache_dir)
     state.record(package, lock_digest)
