@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from json.encoder import encode_basestring as _json_string  # as json.dumps(ensure_ascii=False) writes a string
+from operator import attrgetter
 from pathlib import Path
 
 from .atomic import replacing
@@ -397,7 +398,7 @@ def remember_lock(path: Path, lock: Lock, digest: bytes, cache_dir: Path | None)
     """Keep the lock just read or written, parsed, for the next build to read (see read_lock)."""
     cache = _cache(cache_dir)
     note_type = asdict(lock.note_type) if lock.note_type else None
-    rows = [tuple(getattr(stamp, key) for key in _CACHE_ROW) for stamp in lock.notes.values()]
+    rows = list(map(attrgetter(*_CACHE_ROW), lock.notes.values()))
     cache.put(cache.key_of_digest(str(path), digest), (lock.major, lock.released, note_type, rows))
     cache.prune()
 

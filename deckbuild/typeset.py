@@ -43,7 +43,7 @@ def full_width(text: str) -> str:
 
 def tie_articles(text: str) -> str:
     """Tie the article of a term written with one (french.py) to it: a line never ends on « la »."""
-    return _ARTICLE.sub(f"\\1{NO_BREAK_SPACE}", text)
+    return _ARTICLE.sub(lambda found: found[1] + NO_BREAK_SPACE, text)  # faster than a template in Python 3.11
 
 
 _ARTICLE = re.compile(r"(?:^|(?<= / ))(le/la|les|le|la|des|une|un) ")  # as french.py writes them
