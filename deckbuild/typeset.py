@@ -36,8 +36,9 @@ def full_width(text: str) -> str:
     han, mark_beside_chinese = _chinese()
     if not han.search(text):
         return text  # French
-    text = _BRACKETS.sub(lambda match: f"（{match.group(1)}）" if han.search(match.group(1)) else match.group(0),
-                         text)  # French in brackets keeps its brackets and spaces
+    if "(" in text:  # French in brackets keeps its brackets and spaces
+        text = _BRACKETS.sub(lambda match: f"（{match.group(1)}）" if han.search(match.group(1)) else match.group(0),
+                             text)
     return mark_beside_chinese.sub(lambda match: _FULL_WIDTH[match.group(1) or match.group(2)], text)
 
 
