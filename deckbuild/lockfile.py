@@ -34,7 +34,7 @@ _NOTES_END = "\n }\n}\n"
 
 # A note's keys, in the order its line has them; its tags and fields follow.
 STAMP_KEYS = ("identity", "hash", "added", "modified", "released", "removed", "shipped")
-_CACHE_ROW = ("guid", *STAMP_KEYS)  # a note as the cache keeps it, without its fields and tags
+_CACHE_ROW = ("guid", *STAMP_KEYS)  # a note as the cache keeps it, without its fields and tags: NoteStamp's arguments
 
 
 class LockText:
@@ -244,7 +244,7 @@ def read_lock(path: Path, cache_dir: Path | None = None) -> Lock:
     if (rows := cache.get(cache.key_of_digest(str(path), digest))) is not None:
         major, released, note_type, notes = rows
         return Lock(major, NoteTypeStamp(**note_type) if note_type else None,
-                    {row[0]: NoteStamp(**dict(zip(_CACHE_ROW, row, strict=True)), origin=origin) for row in notes},
+                    {row[0]: NoteStamp(*row, origin=origin) for row in notes},  # _CACHE_ROW: its first parameters
                     released, origin)
     try:
         text = data.decode("utf-8")

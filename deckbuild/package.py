@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import genanki
-
 from .errors import BuildError
 from .render import NoteType
 from .schema import Manifest
 from .typeset import full_width
 
 if TYPE_CHECKING:
+    import genanki  # imported where a package is made or read: 35 ms that a build with nothing to do need not pay
+
     from .stamp import StampedNote  # what stamping hands on; this stage needs nothing else of it
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say; no clock in the output
@@ -42,6 +42,8 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
     called once the notes and cards are in: what follows (SQLite's indexes, zlib) lets go of
     the GIL, so that another thread can work meanwhile.
     """
+    import genanki
+
     model = _model(note_type)
     labels = manifest.labels
     lines = [full_width(line) for line in (manifest.description, f"{labels['version']} {manifest.version}",
@@ -107,7 +109,7 @@ class CardRule:
     """Which cards a note gets: genanki's rule (its `_req`), the one the package is written with."""
 
     def __init__(self, model: genanki.Model | NoteType):
-        model = model if isinstance(model, genanki.Model) else _model(model)
+        model = _model(model) if isinstance(model, NoteType) else model
         self.required = [(ord_, all if how == "all" else any, needed) for ord_, how, needed in model._req]
 
     def cards(self, fields) -> list[int]:
@@ -116,6 +118,8 @@ class CardRule:
 
 
 def _model(note_type: NoteType) -> genanki.Model:
+    import genanki
+
     return genanki.Model(
         note_type.model_id, note_type.name,
         fields=[{"name": name} for name in note_type.fields],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 import pytest
 
 from deckbuild.errors import BuildError, LockError
-from deckbuild.lockfile import STAMP_KEYS, Lock, NoteStamp, read_lock, write_lock
+from deckbuild.lockfile import _CACHE_ROW, STAMP_KEYS, Lock, NoteStamp, read_lock, write_lock
 
 
 @pytest.fixture
@@ -76,3 +77,8 @@ def test_a_note_line_is_the_json_that_json_dumps_writes(shipped):
     record = {key: getattr(stamp, key) for key in STAMP_KEYS}
     record.update(shipped=list(shipped) if shipped else None, tags=list(stamp.tags), fields=list(fields))
     assert stamp.to_line() == json.dumps(record, ensure_ascii=False)
+
+
+def test_a_cache_row_is_the_first_arguments_of_a_note_stamp():
+    parameters = list(inspect.signature(NoteStamp).parameters)
+    assert parameters[:len(_CACHE_ROW)] == list(_CACHE_ROW)

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import genanki
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
@@ -133,3 +134,10 @@ def test_the_guid_never_changes_when_a_non_identity_field_changes(term, pos, key
 def test_the_guid_follows_the_identity(term, other_term, pos, pinned):
     assert (note_guid(1, Entry(term, pos, "g")) == note_guid(1, Entry(other_term, pos, "g"))) == (term == other_term)
     assert note_guid(1, Entry(term, pos, "g", id=pinned)) == note_guid(1, Entry(other_term, "verb", "h", id=pinned))
+
+
+@given(term=text, pos=st.sampled_from(list(PARTS_OF_SPEECH)), pinned=st.one_of(st.just(""), text),
+       deck_id=st.integers(1, 2**63 - 1))
+def test_the_guid_is_genankis_guid_for_the_identity(term, pos, pinned, deck_id):
+    entry = Entry(term, pos, "g", id=pinned)
+    assert note_guid(deck_id, entry) == genanki.guid_for(deck_id, entry.identity)
