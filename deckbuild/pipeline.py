@@ -212,13 +212,14 @@ def write(project: Project, result: Build, state: BuildState, progress: Progress
         lock_written: list[Future[bytes]] = []
 
         def start_lock() -> None:
-            if changed:
+            if changed and not lock_written:
                 lock_written.append(pool.submit(write_lock_file, partial_lock, result.lock))
 
         with _writing(package), replacing(package) as partial_package:
             progress("writing the package", 0, 1)
             write_package(partial_package, result.manifest, result.note_type, result.lock.note_type.modified,
                           result.notes, rows_written=start_lock)
+            start_lock()  # write_package started it when its rows were in; this only makes sure
             progress("writing the package", 1, 1)
             with _writing(lock_path):
                 lock_digest = lock_written[0].result() if lock_written else None
