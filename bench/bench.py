@@ -8,6 +8,7 @@ and the peak memory of any of those builds.
 
 from __future__ import annotations
 
+import compileall
 import os
 import pickle
 import shutil
@@ -60,6 +61,10 @@ def run(args: list[str], cwd: Path) -> tuple[float, float, str]:
 
 def main(count: int) -> int:
     python = sys.executable
+    # Every build imports the pipeline from its bytecode, as it does wherever Python keeps it after
+    # the first run; with PYTHONDONTWRITEBYTECODE set, each would compile it anew (70 ms), as genanki,
+    # compiled when installed, never is.
+    compileall.compile_dir(ROOT / "deckbuild", quiet=1)
     with tempfile.TemporaryDirectory(prefix="deckbuild-bench-") as scratch:
         work = Path(scratch)
         source = generate(work, count)

@@ -51,6 +51,16 @@ def code_digest() -> bytes:
     return digest.digest()
 
 
+def encode(value) -> bytes:
+    """A value of plain types (tuples, lists, strings, numbers) as the cache keeps it: marshal, fast, and no code."""
+    return marshal.dumps(value)
+
+
+def decode(data: bytes):
+    """The value that encode() gave `data` for; raise EOFError, ValueError or TypeError if it is damaged."""
+    return marshal.loads(data)
+
+
 class FileCache:
     """The entries and notes of source files already checked and rendered, as plain tuples, by content hash."""
 
@@ -60,6 +70,7 @@ class FileCache:
         self.directory = directory / kind if directory else None
         self.context = hashlib.sha256(code_digest() + context).digest()
         self.used: set[str] = set()
+        self.made = False  # whether the directory is known to be there
 
     def key(self, name: str, data: bytes) -> str:
         return self.key_of_digest(name, hashlib.sha256(data).digest())
@@ -71,19 +82,25 @@ class FileCache:
         self.used.add(key)
         if self.directory is None:
             return None
-        try:  # marshal: plain values only, so a cache file can hold no code; and fast
-            return marshal.loads((self.directory / key).read_bytes())
+        try:
+            return decode((self.directory / key).read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return None  # absent, or left by an interrupted write or another Python: rebuild it
 
     def put(self, key: str, value) -> None:
+        self.put_encoded(key, encode(value))
+
+    def put_encoded(self, key: str, data: bytes) -> None:
+        """Keep a value already encoded (encode()), as the build's workers send their results."""
         self.used.add(key)
         if self.directory is None:
             return
         with optional(self.root):
-            self.directory.mkdir(parents=True, exist_ok=True)
+            if not self.made:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self.made = True
             with replacing(self.directory / key) as partial:
-                partial.write_bytes(marshal.dumps(value))
+                partial.write_bytes(data)
             return
         self.directory = None  # the disk refused: warned once, and this build writes no more of it
 

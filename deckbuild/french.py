@@ -92,7 +92,7 @@ def find_in_example(example: str, words: str) -> tuple[int, int] | None:
     words = " ".join(words.split())
     if not words:
         return None
-    haystack, needle = example.translate(_APOSTROPHE).lower(), words.translate(_APOSTROPHE).lower()
+    haystack, needle = example.replace("'", "’").lower(), words.replace("'", "’").lower()
     if len(haystack) != len(example) or len(needle) != len(words) or _ODD_SPACE.search(example):
         return _find_by_pattern(example, words)  # lower() changed a length, or spaces differ: rare
     start = haystack.find(needle)
@@ -106,7 +106,6 @@ def find_in_example(example: str, words: str) -> tuple[int, int] | None:
     return None
 
 
-_APOSTROPHE = str.maketrans("'", "’")
 _ODD_SPACE = re.compile(r"\s(?<! )|  ")
 
 

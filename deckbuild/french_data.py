@@ -12,7 +12,7 @@ import re
 import sqlite3
 import time
 import unicodedata
-from dataclasses import dataclass, fields
+from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -34,9 +34,11 @@ class Pronunciation(NamedTuple):
     source: Literal["lexique", "espeak", "override"]
 
 
-@dataclass(frozen=True)
-class Forms:
-    """A term's inflected forms, from DELAF; all empty for a phrase or a word DELAF lacks (false, then)."""
+class Forms(NamedTuple):
+    """A term's inflected forms, from DELAF; all empty for a phrase or a word DELAF lacks (false, then).
+
+    A named tuple, like Entry: one is made for each of a big deck's 50,000 entries.
+    """
 
     plural: str = ""  # nouns; the singular itself when invariable
     invariable: bool = False
@@ -52,7 +54,7 @@ class Forms:
     present: tuple[str, ...] = ()  # je … ils; empty unless DELAF gives one form for each person
 
     def __bool__(self) -> bool:
-        return any(getattr(self, field.name) for field in fields(self))
+        return any(self)
 
 
 _DELAF_POS = {"noun": "N", "adjective": "A", "verb": "V", "transitive-verb": "V", "intransitive-verb": "V",
@@ -81,6 +83,12 @@ _PUNCTUATION = ",.;:!?«»\"()[]{}…—–"
 _LIGATURE = re.compile("[œæŒÆ]")
 _SPELLING = str.maketrans({"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "’": "'", "ʼ": "'", "\u00a0": " ",
                            "\u202f": " "})  # the dictionaries' spelling: no ligatures, ASCII apostrophes
+_NOT_SPELLED = re.compile(f"[{''.join(map(chr, _SPELLING))}]")
+
+
+def _spelled(text: str) -> str:
+    """Return `text` as the dictionaries spell it (_SPELLING); searched first, as translate() is ten times slower."""
+    return text.translate(_SPELLING) if _NOT_SPELLED.search(text) else text
 
 
 def _typed(text: str) -> str:
@@ -118,6 +126,8 @@ class FrenchLexicon:
         self.path = path or ensure_index()
         self._pid = self._db = None
         self._pronounced: dict[str, str | None] = {}  # what prefetch() looked up, by the dictionaries' spelling
+        self._inflected: dict[tuple[str, str], str] = {}  # the `infl` rows of the lemmas prefetch() looked up
+        self._lemmas_looked_up: set[str] = set()
 
     def __getstate__(self) -> dict:
         return {"path": self.path}  # a connection cannot be pickled: the copy opens its own
@@ -133,17 +143,24 @@ class FrenchLexicon:
         return row[0] if row else None
 
     def prefetch(self, terms) -> None:
-        """Look up many terms' pronunciations at once (a file's): one query instead of one per term."""
-        forms = list({_typed(term).translate(_SPELLING).lower() for term in terms} - self._pronounced.keys())
+        """Look up many terms at once (a file's): their pronunciations and inflections, a query for all of each.
+
+        A term whose lookups are not all here (a phrase's words, a pronominal verb) is looked up as it goes.
+        """
+        spelled = {_spelled(_typed(term)) for term in terms}
         self._one("SELECT 1")  # connected, in this process
-        for start in range(0, len(forms), 900):  # SQLite takes 999 parameters at most
-            chunk = forms[start:start + 900]
-            found = dict(self._db.execute(f"SELECT form, ipa FROM pron WHERE form IN ({','.join('?' * len(chunk))})",
-                                          chunk).fetchall())
+        forms = list({form.lower() for form in spelled} - self._pronounced.keys())
+        for chunk in _chunks(forms):
+            found = dict(self._db.execute(f"SELECT form, ipa FROM pron WHERE form IN ({_marks(chunk)})", chunk))
             self._pronounced.update((form, found.get(form)) for form in chunk)
+        lemmas = list(spelled.union(form.lower() for form in spelled) - self._lemmas_looked_up)  # see _inflections
+        for chunk in _chunks(lemmas):
+            rows = self._db.execute(f"SELECT lemma, pos, forms FROM infl WHERE lemma IN ({_marks(chunk)})", chunk)
+            self._inflected.update(((lemma, pos), forms) for lemma, pos, forms in rows)
+            self._lemmas_looked_up.update(chunk)
 
     def _lexique(self, word: str) -> str | None:
-        form = word.translate(_SPELLING).lower()
+        form = _spelled(word).lower()
         if form in self._pronounced:
             return self._pronounced[form]
         return self._one("SELECT ipa FROM pron WHERE form = ?", form)
@@ -199,7 +216,11 @@ class FrenchLexicon:
 
     def _inflections(self, lemma: str, pos: str) -> dict[str, list[str]] | None:
         for key in dict.fromkeys((lemma, lemma.lower())):
-            if (text := self._one("SELECT forms FROM infl WHERE lemma = ? AND pos = ?", key, pos)) is not None:
+            if key in self._lemmas_looked_up:
+                text = self._inflected.get((key, pos))
+            else:
+                text = self._one("SELECT forms FROM infl WHERE lemma = ? AND pos = ?", key, pos)
+            if text is not None:
                 return decode_forms(text)
         return None
 
@@ -222,7 +243,7 @@ class FrenchLexicon:
         typed = _typed(term)
         if kind == "V":
             return self._verb(typed.lower(), pos)
-        table = self._inflections(typed.translate(_SPELLING), kind) if kind else None
+        table = self._inflections(_spelled(typed), kind) if kind else None
         if table is None:
             return Forms()
 
@@ -241,9 +262,9 @@ class FrenchLexicon:
     def _verb(self, typed: str, pos: str) -> Forms:
         pronominal = pos == "pronominal-verb" or bool(_REFLEXIVE.match(typed))
         verb = _REFLEXIVE.sub("", typed, count=1)
-        if (table := self._inflections(verb.translate(_SPELLING), "V")) is None and " " in verb:
+        if (table := self._inflections(_spelled(verb), "V")) is None and " " in verb:
             verb = verb.split()[0]  # se faire virer: the forms of faire
-            table = self._inflections(verb.translate(_SPELLING), "V")
+            table = self._inflections(_spelled(verb), "V")
         if table is None:
             return Forms()
         if pronominal or verb in _ETRE:
@@ -255,6 +276,16 @@ class FrenchLexicon:
         present = tuple(_religate(verb, table[p][0]) for p in _PERSONS if len(table.get(p, ())) == 1)
         return Forms(infinitive=verb, past_participle=_religate(verb, table.get("Kms", [""])[0]),
                      auxiliary=auxiliary, present=present if len(present) == 6 else ())
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    """`values` in lists short enough for one query: SQLite takes 999 parameters at most."""
+    for start in range(0, len(values), 900):
+        yield values[start:start + 900]
+
+
+def _marks(values: list[str]) -> str:
+    return ",".join("?" * len(values))
 
 
 def main() -> None:

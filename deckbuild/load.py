@@ -20,6 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import yaml
+from yaml import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from .errors import Problem, SourceError, clip, display_path
 
@@ -38,6 +47,7 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 _INTEGER = re.compile(r"[-+]?[0-9][0-9_]*")
 # What YAML 1.1 allows in a file, as libyaml's reader checks it: tab, line breaks and printable characters.
 _NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NODE_EVENTS = frozenset({ScalarEvent, MappingStartEvent, SequenceStartEvent, AliasEvent})  # the events of values
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1's, as libyaml counts them; "\r\n" is one
 _LISTED = 10  # characters YAML does not allow, located one by one; the rest of them are counted
 _TOO_DEEP = (f"expected lists and mappings nested at most {MAX_DEPTH} deep, found one nested deeper; "
@@ -69,8 +79,8 @@ class Scalar(Node):
     __slots__ = ("plain", "tag", "value")
 
     def __init__(self, line: int, column: int, value: str, tag: str | None, plain: bool):
-        super().__init__(line, column)
-        self.value, self.tag, self.plain = value, tag, plain
+        # Set here rather than by Node.__init__: a big deck has a million of these, and the call costs a fifth.
+        self.line, self.column, self.value, self.tag, self.plain = line, column, value, tag, plain
 
     @property
     def is_null(self) -> bool:
@@ -200,7 +210,11 @@ def load_file(path: Path, data: bytes, problems: list[Problem]) -> SourceFile | 
         return None
     found = len(problems)
     try:
-        root = _compose(yaml.parse(text, Loader=Loader), name, problems)
+        parser = Loader(text)
+        try:  # the parser's events as it makes them: yaml.parse's generator would take as long again
+            root = _compose(iter(parser.get_event, None), name, problems)
+        finally:
+            parser.dispose()
     except yaml.MarkedYAMLError as error:
         problems.append(_yaml_problem(name, error, text))
         return None
@@ -259,30 +273,30 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
 
     for event in events:
         kind = type(event)
-        if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
             stack.pop()
             continue
-        if kind is yaml.DocumentStartEvent and root is not None:
+        if kind is DocumentStartEvent and root is not None:
             report(event.start_mark.line + 1, event.start_mark.column + 1,
                    "a second YAML document ('---') in one file; keep one document per file")
             return None
-        if kind not in (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent):
+        if kind not in _NODE_EVENTS:
             continue
-        line, column = event.start_mark.line + 1, event.start_mark.column + 1
-        if len(stack) >= MAX_DEPTH and (kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent):
+        mark = event.start_mark
+        line, column = mark.line + 1, mark.column + 1
+        if len(stack) >= MAX_DEPTH and (kind is MappingStartEvent or kind is SequenceStartEvent):
             report(line, column, _TOO_DEEP)
             return None  # at once: libyaml takes time growing with the square of the depth to go deeper
-        tag = getattr(event, "tag", None)
-        tag = None if tag == "!" else tag
+        tag = None if kind is AliasEvent or event.tag == "!" else event.tag
         if tag is not None and tag not in _ALLOWED_TAGS:
             report(line, column, f"the tag '{clip(tag.replace(_STANDARD_TAG, '!!'))}' is not allowed; "
                                  "source files hold plain text, lists and mappings: remove the tag")
-        if kind is yaml.AliasEvent:  # never expanded: stands as an empty value, reported below
+        if kind is AliasEvent:  # never expanded: stands as an empty value, reported below
             aliases.append((line, column, event.anchor))
             node: Node = Scalar(line, column, "", None, True)
-        elif kind is yaml.ScalarEvent:
+        elif kind is ScalarEvent:
             node = Scalar(line, column, event.value, tag, tag is None and event.implicit[0])
-        elif kind is yaml.MappingStartEvent:
+        elif kind is MappingStartEvent:
             node = Mapping(line, column)
         else:
             node = Sequence(line, column)
@@ -303,9 +317,9 @@ def _compose(events, name: str, problems: list[Problem]) -> Node | None:
                 key = node  # its value is read, then ignored by the checks that follow
             else:
                 keys[node.value] = key = node
-        if kind is yaml.MappingStartEvent:
+        if kind is MappingStartEvent:
             stack.append((node, {}))
-        elif kind is yaml.SequenceStartEvent:
+        elif kind is SequenceStartEvent:
             stack.append((node, None))
     if aliases:
         line, column, anchor = aliases[0]

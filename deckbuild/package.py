@@ -17,11 +17,10 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import genanki
 
 from .errors import BuildError
 from .render import NoteType
@@ -29,6 +28,8 @@ from .schema import Manifest
 from .typeset import full_width
 
 if TYPE_CHECKING:
+    import genanki  # imported where a package is made or read: 35 ms that a build with nothing to do need not pay
+
     from .stamp import StampedNote  # what stamping hands on; this stage needs nothing else of it
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say; no clock in the output
@@ -36,12 +37,16 @@ NEW_CARDS_BY_POSITION = 1  # Anki's NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
 
 
 def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type_modified: int,
-                  notes: list[StampedNote]) -> None:
+                  notes: list[StampedNote], rows_written: Callable[[], object] = lambda: None) -> None:
     """Write the deck to `path`; the same arguments always give the same bytes.
 
     `notes` come in the order their new cards are to be studied. The caller writes `path`
-    beside the package's place and renames it there (see pipeline.write).
+    beside the package's place and renames it there (see pipeline.write). `rows_written` is
+    called once the notes and cards are in: what follows (SQLite's indexes, zlib) lets go of
+    the GIL, so that another thread can work meanwhile.
     """
+    import genanki
+
     model = _model(note_type)
     labels = manifest.labels
     lines = [full_width(line) for line in (manifest.description, f"{labels['version']} {manifest.version}",
@@ -72,6 +77,7 @@ def write_package(path: Path, manifest: Manifest, note_type: NoteType, note_type
             for name, _ in indexes:  # indexes built once at the end are faster than kept up row by row
                 cursor.execute(f"DROP INDEX {name}")
             _insert_notes_and_cards(cursor, model, deck_ids, notes)
+            rows_written()
             for _, sql in indexes:
                 cursor.execute(sql)
             connection.commit()
@@ -133,21 +139,21 @@ def _insert_notes_and_cards(cursor, model: genanki.Model, deck_ids: dict[str, in
     Ids are handed out in the order the notes were added, so that each id says when its
     note first appeared (Anki's "Added" date); a card's `due` is its note's place in `notes`,
     its deck the note's lesson (`deck_ids`, by lesson; "" for the deck itself).
-    Rows are generated as SQLite takes them, never all held at once.
+    Rows are generated as SQLite takes them, never all held at once; the values that every row
+    has are in the statement, not bound row by row.
     """
     order = sorted(range(len(notes)), key=lambda i: notes[i].added)  # stable: source order within a time
     note_ids = _increasing(notes[i].added * 1000 for i in order)
-    cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", (
-        (note_id, stamped.note.guid, model.model_id, stamped.modified, -1, f" {' '.join(stamped.note.tags)} ",
-         "\x1f".join(stamped.note.fields), stamped.note.fields[0], 0, 0, "")
+    cursor.executemany(f"INSERT INTO notes VALUES(?,?,{int(model.model_id)},?,-1,?,?,?,0,0,'')", (
+        (note_id, stamped.note.guid, stamped.modified, f" {' '.join(stamped.note.tags)} ",
+         "\x1f".join(stamped.note.fields), stamped.note.fields[0])
         for note_id, stamped in zip(note_ids, (notes[i] for i in order), strict=True)))
     rule = CardRule(model)
     cards = [(note_id, i, ord_) for note_id, i in zip(note_ids, order, strict=True)
              for ord_ in rule.cards(notes[i].note.fields)]
     card_ids = _increasing(note_id for note_id, _, _ in cards)
-    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-        (card_id, note_id, deck_ids[notes[i].note.deck], ord_, notes[i].modified, -1, 0, 0, i + 1, 0, 0, 0, 0, 0, 0,
-         0, 0, "")
+    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')", (
+        (card_id, note_id, deck_ids[notes[i].note.deck], ord_, notes[i].modified, i + 1)
         for card_id, (note_id, i, ord_) in zip(card_ids, cards, strict=True)))
 
 
@@ -155,7 +161,7 @@ class CardRule:
     """Which cards a note gets: genanki's rule (its `_req`), the one the package is written with."""
 
     def __init__(self, model: genanki.Model | NoteType):
-        model = model if isinstance(model, genanki.Model) else _model(model)
+        model = _model(model) if isinstance(model, NoteType) else model
         self.required = [(ord_, all if how == "all" else any, needed) for ord_, how, needed in model._req]
 
     def cards(self, fields) -> list[int]:
@@ -164,6 +170,8 @@ class CardRule:
 
 
 def _model(note_type: NoteType) -> genanki.Model:
+    import genanki
+
     field_ids, card_type_ids = dict(note_type.field_ids), dict(note_type.card_type_ids)
     return genanki.Model(
         note_type.model_id, note_type.name,

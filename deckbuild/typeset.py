@@ -36,14 +36,15 @@ def full_width(text: str) -> str:
     han, mark_beside_chinese = _chinese()
     if not han.search(text):
         return text  # French
-    text = _BRACKETS.sub(lambda match: f"（{match.group(1)}）" if han.search(match.group(1)) else match.group(0),
-                         text)  # French in brackets keeps its brackets and spaces
+    if "(" in text:  # French in brackets keeps its brackets and spaces
+        text = _BRACKETS.sub(lambda match: f"（{match.group(1)}）" if han.search(match.group(1)) else match.group(0),
+                             text)
     return mark_beside_chinese.sub(lambda match: _FULL_WIDTH[match.group(1) or match.group(2)], text)
 
 
 def tie_articles(text: str) -> str:
     """Tie the article of a term written with one (french.py) to it: a line never ends on « la »."""
-    return _ARTICLE.sub(f"\\1{NO_BREAK_SPACE}", text)
+    return _ARTICLE.sub(lambda found: found[1] + NO_BREAK_SPACE, text)  # faster than a template in Python 3.11
 
 
 _ARTICLE = re.compile(r"(?:^|(?<= / ))(le/la|les|le|la|des|une|un) ")  # as french.py writes them

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 import pytest
 
 from deckbuild.errors import BuildError, LockError
-from deckbuild.lockfile import Lock, read_lock, write_lock
+from deckbuild.lockfile import _CACHE_ROW, STAMP_KEYS, Lock, NoteStamp, read_lock, write_lock
 
 
 @pytest.fixture
@@ -66,3 +67,18 @@ def test_a_lock_changed_during_a_build_is_not_copied_from(built, monkeypatch, pr
     built.write_text(built.read_text(encoding="utf-8").replace('"m"', '"f"', 1), encoding="utf-8")
     with pytest.raises(BuildError, match=r"^source/deck.lock changed while the build was running; build again$"):
         write_lock(Path("source/deck.lock"), lock)
+
+
+@pytest.mark.parametrize("shipped", [None, ("0a1b", 1767225600)])
+def test_a_note_line_is_the_json_that_json_dumps_writes(shipped):
+    fields = ("a \"quoted\" \\ word", "中文，標點", "\x1f\x01\t\n", "\u2028\u2029", "</span>", "", "œ’ʼ\u00a0")
+    stamp = NoteStamp("guid", 'id "with" \\ é', "0123abcdef", 1, 2, "1.0.0", bool(shipped), shipped,
+                      (fields, ("tag", "deck::removed")))
+    record = {key: getattr(stamp, key) for key in STAMP_KEYS}
+    record.update(shipped=list(shipped) if shipped else None, tags=list(stamp.tags), fields=list(fields))
+    assert stamp.to_line() == json.dumps(record, ensure_ascii=False)
+
+
+def test_a_cache_row_is_the_first_arguments_of_a_note_stamp():
+    parameters = list(inspect.signature(NoteStamp).parameters)
+    assert parameters[:len(_CACHE_ROW)] == list(_CACHE_ROW)

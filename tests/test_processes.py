@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import shutil
 import signal
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
+from deckbuild import pipeline
+from deckbuild.project import Project
 from tests.conftest import EPOCH, ROOT
 
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
@@ -84,3 +87,19 @@ def test_two_builds_started_together_both_succeed_with_the_same_result(many_file
     for name in ("dist/bench-1.0.0.apkg", "source/deck.lock"):
         assert (many_files / name).read_bytes() == (reference / name).read_bytes(), name
     assert not list(many_files.rglob("*.partial"))
+
+
+def test_workers_build_the_same_bytes_as_one_process_and_leave_the_collector_on(many_files, tmp_path, monkeypatch):
+    alone = tmp_path / "alone"
+    shutil.copytree(many_files, alone)
+    assert start(many_files).wait(timeout=120) == 0  # 40 files: checked by workers, which send them encoded
+    monkeypatch.setattr(pipeline, "_FILES_PER_WORKER", 1000)  # the same, checked in this process
+    monkeypatch.chdir(alone)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    pipeline.build(Project())
+    assert gc.isenabled(), "the cycle collector, paused for the build, runs again"
+    for name in ("dist/bench-1.0.0.apkg", "source/deck.lock"):
+        assert (many_files / name).read_bytes() == (alone / name).read_bytes(), name
+    (alone / "dist" / "bench-1.0.0.apkg").unlink()
+    pipeline.build(Project())  # every file from the cache, as the first build kept it
+    assert (many_files / "dist/bench-1.0.0.apkg").read_bytes() == (alone / "dist/bench-1.0.0.apkg").read_bytes()

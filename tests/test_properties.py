@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import genanki
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
@@ -139,3 +140,8 @@ def test_the_guid_follows_the_identity(term, other_term, pos, pinned):
 def test_an_imported_note_keeps_its_guid_whatever_else_changes(term, other_term, pos, pinned, guid):
     assert note_guid(1, Entry(term, pos, "g", guid=guid)) == guid
     assert note_guid(1, Entry(other_term, "verb", "h", id=pinned, guid=guid)) == guid
+@given(term=text, pos=st.sampled_from(list(PARTS_OF_SPEECH)), pinned=st.one_of(st.just(""), text),
+       deck_id=st.integers(1, 2**63 - 1))
+def test_the_guid_is_genankis_guid_for_the_identity(term, pos, pinned, deck_id):
+    entry = Entry(term, pos, "g", id=pinned)
+    assert note_guid(deck_id, entry) == genanki.guid_for(deck_id, entry.identity)
