@@ -1,9 +1,9 @@
 """Warnings a teacher wants: what builds, but is likely a mistake a learner would pay for.
 
 Two entries whose Production cards ask the same question; Chinese in the other script than
-the deck's (`chinese:` in deck.yaml). Each is one located line, `path:line:column: warning: …`,
-which `--strict` turns into a problem. (An example that does not contain its term, which gets
-no Context card, is told where the note is rendered: pipeline.no_context_card.)
+the deck's (`chinese:` in deck.yaml); an example that does not contain its term (no Context
+card); a noun the dictionary has only in the plural, written without `number: plural`. Each is
+one located line, `path:line:column: warning: …`, which `--strict` turns into a problem.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 
 from . import chinese
 from .errors import Problem, clip
+from .french_data import FrenchLexicon
 from .load import Mapping, Scalar, load_file
+from .render import FIELDS, Note
 from .schema import PARTS_OF_SPEECH, Entry
 
 # Fields in Chinese: a gloss is wrong with one character of the other script in it (a slip of
@@ -103,3 +105,28 @@ def _script_problem(text: str, script: str, prose: bool, whose: str = "deck.yaml
     listed = ", ".join(foreign[:5]) + ("…" if len(foreign) > 5 else "")
     return (f"{listed}: {other}, in a deck in {name} Chinese ({whose}'s `chinese:`); "
             f"write '{clip(chinese.in_script(text, script))}'")
+
+
+def no_context_card(entry: Entry, note: Note) -> list[Problem]:
+    """Warn where an entry has an example that does not contain its term: it gets no Context card."""
+    if not entry.example or note.fields[_EXAMPLE_BLANK]:
+        return []
+    return [Problem(*entry.where, (
+        f"warning: entry '{entry.term}': its example does not contain '{entry.term}', so it gets no Context "
+        "card; add `form:` with the word as the example writes it (épargnée for épargner)"))]
+
+
+def plural_only_noun(entry: Entry, note: Note, lexicon: FrenchLexicon) -> list[Problem]:
+    """Warn where a noun the dictionary has only in the plural is written without `number: plural`."""
+    if (not entry.is_noun or entry.number or entry.plural or note.fields[_FORMS]
+            or not entry.term.endswith(("s", "x"))):  # plurals end so: the others are not looked up again
+        return []
+    if not lexicon.forms(entry.term, entry.pos, entry.gender).plural_only:
+        return []
+    return [Problem(*entry.where, (
+        f"warning: entry '{entry.term}': the dictionary has '{entry.term}' only in the plural; add "
+        "`number: plural` so that its cards give it its plural article (les fiançailles, des fiançailles)"))]
+
+
+_EXAMPLE_BLANK = FIELDS.index("ExampleBlank")
+_FORMS = FIELDS.index("Forms")

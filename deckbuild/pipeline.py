@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import conversion
-from .advice import manifest_wrong_script, question, same_questions, wrong_script
+from .advice import manifest_wrong_script, no_context_card, plural_only_noun, question, same_questions, wrong_script
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, decode, encode, log, optional
 from .editions import edition_entry, edition_manifest
@@ -26,7 +26,7 @@ from .load import check_source_dir, load_file, unread_files
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
 from .package import CardRule, lesson_levels, write_package
 from .project import Project
-from .render import FIELDS, Note, NoteType, note_type, render
+from .render import Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
 from .speech import Speaker
 from .stamp import StampedNote, renamed_entries, stamp
@@ -188,15 +188,6 @@ def with_ids(kind: NoteType, rows: list[tuple]) -> tuple[NoteType, list[Problem]
     return replace(kind, field_ids=ids["fields"], card_type_ids=ids["card_types"]), problems
 
 
-def no_context_card(entry: Entry, note: Note) -> list[Problem]:
-    """Warn where an entry has an example that does not contain its term: it gets no Context card."""
-    if not entry.example or note.fields[_EXAMPLE_BLANK]:
-        return []
-    return [Problem(*entry.where, (
-        f"warning: entry '{entry.term}': its example does not contain '{entry.term}', so it gets no Context "
-        "card; add `form:` with the word as the example writes it (épargnée for épargner)"))]
-
-
 def lessons_alike_but_for_case(lessons: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
     """A problem where a lesson's name (or a level of it) differs from another's in case alone.
 
@@ -215,18 +206,6 @@ def lessons_alike_but_for_case(lessons: list[str], entry_at: Callable[[int], Ent
                     f"'{name}', the lesson of the entry at {entry_at(earlier).where}; Anki takes them as one "
                     "deck name: write them alike")))
     return problems
-
-
-def plural_only_noun(entry: Entry, note: Note, lexicon: FrenchLexicon) -> list[Problem]:
-    """Warn where a noun the dictionary has only in the plural is written without `number: plural`."""
-    if (not entry.is_noun or entry.number or entry.plural or note.fields[_FORMS]
-            or not entry.term.endswith(("s", "x"))):  # plurals end so: the others are not looked up again
-        return []
-    if not lexicon.forms(entry.term, entry.pos, entry.gender).plural_only:
-        return []
-    return [Problem(*entry.where, (
-        f"warning: entry '{entry.term}': the dictionary has '{entry.term}' only in the plural; add "
-        "`number: plural` so that its cards give it its plural article (les fiançailles, des fiançailles)"))]
 
 
 def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: Callable[[int], Entry]) -> list[Problem]:
@@ -471,8 +450,6 @@ def _media_present(cached: tuple) -> bool:
 
 _FILES_PER_WORKER = 8  # below this, starting processes costs more than it saves
 _MEDIA = Note._fields.index("media")
-_EXAMPLE_BLANK = FIELDS.index("ExampleBlank")
-_FORMS = FIELDS.index("Forms")
 _DECK = Entry._fields.index("deck")
 _IMAGE, _AUDIO = Entry._fields.index("image"), Entry._fields.index("audio")
 
