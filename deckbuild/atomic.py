@@ -29,6 +29,12 @@ def replacing(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` in UTF-8, whole or not at all."""
+    with replacing(path) as partial:
+        partial.write_text(text, encoding="utf-8")
+
+
 def remove_leftovers(path: Path) -> None:
     """Remove the temporary files that writers of `path` killed before they finished left behind."""
     for leftover in path.parent.glob(f".{path.name}.*.partial"):

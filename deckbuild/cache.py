@@ -18,7 +18,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .atomic import remove_leftovers, replacing
+from .atomic import remove_leftovers, replacing, write_text
 from .errors import display_path
 from .formats import lock_name
 from .load import READ_SUFFIXES
@@ -169,8 +169,7 @@ class BuildState:
         with optional(self.path.parent):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(self.path)  # of a build killed while it wrote this
-            with replacing(self.path) as partial:
-                partial.write_text(json.dumps(state), encoding="utf-8")
+            write_text(self.path, json.dumps(state))
 
 
 def _stat(path: Path) -> list[int]:

@@ -68,15 +68,19 @@ def _converter(config: str):
 @cache
 def _only_in(script: str) -> frozenset[str]:
     """The characters only `script` writes: OpenCC maps them to or from the other, whose character set lacks them."""
+    return frozenset(character for character in _forms()[script] if not _encodes(character, _CHARSET[other(script)]))
+
+
+@cache
+def _forms() -> dict[str, set[str]]:
+    """The ideographs OpenCC's t2s changes (Traditional forms), and what it changes them into (Simplified)."""
     ideographs = [chr(code) for code in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000))]
     # Character by character (one per line, so that no phrase forms): t2s loads its tables in milliseconds.
     simplified = _converter("t2s").convert("\n".join(ideographs)).split("\n")
-    traditional_forms = {character for character, plain in zip(ideographs, simplified, strict=True)
-                         if plain != character}
-    simplified_forms = {plain for character, plain in zip(ideographs, simplified, strict=True)
-                        if plain != character} - traditional_forms
-    forms = traditional_forms if script == TRADITIONAL else simplified_forms
-    return frozenset(character for character in forms if not _encodes(character, _CHARSET[other(script)]))
+    changed = [(character, plain) for character, plain in zip(ideographs, simplified, strict=True)
+               if plain != character]
+    traditional = {character for character, _ in changed}
+    return {TRADITIONAL: traditional, SIMPLIFIED: {plain for _, plain in changed} - traditional}
 
 
 def _encodes(character: str, charset: str) -> bool:

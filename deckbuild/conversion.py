@@ -36,6 +36,7 @@ def to_simplified(text: str) -> str:
     return _CHINESE_RUN.sub(lambda run: convert(run.group()), text)
 
 
+@cache
 def version() -> str:
     """What tells the installed OpenCC from another, which may convert otherwise: a build input.
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 
 from .errors import Problem
+from .package import lesson_levels
 from .schema import Entry
 
 _BASE91 = string.ascii_letters + string.digits + "!#$%&()*+,-./:;<=>?@[]^_`{|}~"  # genanki's digits, in its order
@@ -37,14 +38,20 @@ def note_guid(deck_id: int, entry: Entry) -> str:
     return "".join(reversed(digits))
 
 
+def repeats(keys: Iterable[Hashable]) -> Iterator[tuple[int, int]]:
+    """Yield (index, index of its first) for each of `keys` that an earlier one already is."""
+    first: dict[Hashable, int] = {}
+    for index, key in enumerate(keys):
+        if (earlier := first.setdefault(key, index)) != index:
+            yield index, earlier
+
+
 def duplicate_guids(guids: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
     """Return a problem for each entry whose `guid:` an earlier entry's note already has."""
-    first: dict[str, int] = {}
     problems = []
-    for index, guid in enumerate(guids):
-        earlier = first.setdefault(guid, index)
-        if earlier != index and entry_at(index).guid:
-            entry = entry_at(index)
+    for index, earlier in repeats(guids):
+        if entry_at(index).guid:
+            entry, guid = entry_at(index), guids[index]
             problems.append(Problem(*entry.where, (
                 f"entry '{entry.term}', field 'guid': expected a GUID of its own, found '{guid}', the GUID of the "
                 f"entry at {entry_at(earlier).where}; two entries cannot be one Anki note: remove one")))
@@ -53,14 +60,31 @@ def duplicate_guids(guids: list[str], entry_at: Callable[[int], Entry]) -> list[
 
 def duplicate_identities(identities: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
     """Return a problem for each entry whose identity an earlier entry already has."""
-    first: dict[str, int] = {}
     problems = []
-    for index, identity in enumerate(identities):
-        earlier = first.setdefault(identity, index)
-        if earlier != index:
-            entry = entry_at(index)
-            what = f"id '{entry.id}'" if entry.id else f"term '{entry.term}' with pos '{entry.pos}'"
-            problems.append(Problem(*entry.where, (
-                f"entry '{entry.term}': the {what} is already the identity of the entry at "
-                f"{entry_at(earlier).where}; merge the two, or give one an 'id' if they are different words")))
+    for index, earlier in repeats(identities):
+        entry = entry_at(index)
+        what = f"id '{entry.id}'" if entry.id else f"term '{entry.term}' with pos '{entry.pos}'"
+        problems.append(Problem(*entry.where, (
+            f"entry '{entry.term}': the {what} is already the identity of the entry at "
+            f"{entry_at(earlier).where}; merge the two, or give one an 'id' if they are different words")))
+    return problems
+
+
+def lessons_alike_but_for_case(lessons: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
+    """A problem where a lesson's name (or a level of it) differs from another's in case alone.
+
+    Anki takes deck names alike whatever their case: it would put the second beside the first
+    as another deck, renamed with a '_'.
+    """
+    first: dict[str, tuple[str, int]] = {}
+    problems, told = [], set()
+    for index, lesson in enumerate(lessons):
+        for level in lesson_levels(lesson):
+            name, earlier = first.setdefault(level.casefold(), (level, index))
+            if name != level and level not in told:
+                told.add(level)
+                problems.append(Problem(*entry_at(index).where, (
+                    f"entry '{entry_at(index).term}': its file's lesson '{level}' differs only in case from "
+                    f"'{name}', the lesson of the entry at {entry_at(earlier).where}; Anki takes them as one "
+                    "deck name: write them alike")))
     return problems

@@ -148,6 +148,11 @@ class NoteStamp:
         return (f'{{{values}"tags": [{", ".join(map(_json_string, self.tags))}], '
                 f'"fields": [{", ".join(map(_json_string, self.fields))}]}}')
 
+    @property
+    def shipped_as(self) -> tuple[str, int] | None:
+        """What learners of the last release have of this note (its hash and time), if a release shipped it."""
+        return self.shipped or ((self.hash, self.modified) if self.released else None)
+
     def but(self, **changes) -> NoteStamp:
         """A copy with some attributes changed (no longer as its origin has it)."""
         values = {key: getattr(self, key) for key in _CACHE_ROW}
@@ -335,7 +340,7 @@ def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
         a, b = known.notes[guid], other.notes[guid]
         later = a if a.modified >= b.modified else b
         notes[guid] = later.but(hash="0", added=min(a.added, b.added), released=a.released or b.released,
-                                shipped=_shipped(a) if a.released else _shipped(b))
+                                shipped=a.shipped_as if a.released else b.shipped_as)
     note_type = ours.note_type
     if ours.note_type != theirs.note_type:
         later = max(ours.note_type, theirs.note_type, key=lambda stamp: stamp.modified if stamp else 0)
@@ -349,11 +354,6 @@ def _resolve_conflict(sides: tuple[str, str, int], name: str) -> Lock:
 
 def _release_order(version: str) -> Version:
     return Version.parse(version) if version else Version(-1, 0, 0)
-
-
-def _shipped(stamp: NoteStamp) -> tuple[str, int] | None:
-    """What learners of the last release have of this note, if a release shipped it."""
-    return stamp.shipped or ((stamp.hash, stamp.modified) if stamp.released else None)
 
 
 def write_lock(path: Path, lock: Lock) -> bytes:

@@ -14,23 +14,31 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import conversion
-from .advice import manifest_wrong_script, no_context_card, plural_only_noun, question, same_questions, wrong_script
+from .advice import (
+    blanked_cards,
+    manifest_wrong_script,
+    no_context_card,
+    plural_only_noun,
+    question,
+    same_questions,
+    wrong_script,
+)
 from .atomic import exclusive, remove_leftovers, replacing
 from .cache import BuildState, FileCache, decode, encode, log, optional
 from .editions import edition_entry, edition_manifest
 from .errors import BuildError, Problem, SourceError, display_path
 from .espeak import EspeakError
 from .french_data import FrenchDataError, FrenchLexicon, index_key
-from .identify import duplicate_guids, duplicate_identities, note_guid
+from .identify import duplicate_guids, duplicate_identities, lessons_alike_but_for_case, note_guid
 from .load import check_source_dir, load_file, unread_files
 from .lockfile import Lock, read_lock, remember_lock, write_lock_file
-from .package import CardRule, lesson_levels, write_package
+from .package import write_package
 from .project import Project
 from .render import Note, NoteType, note_type, render
 from .schema import Entry, Location, Manifest
 from .speech import Speaker
 from .stamp import StampedNote, renamed_entries, stamp
-from .validate import note_type_ids, validate_manifest, validate_reading
+from .validate import note_type_ids, validate_manifest, validate_reading, with_ids
 
 
 @dataclass(frozen=True)
@@ -170,63 +178,6 @@ def _stamp_edition(project: Project, manifest: Manifest, kind: NoteType, rows: l
     return Build(manifest, kind, stamped.notes, len(notes), stamped.lock, previous, [])
 
 
-def with_ids(kind: NoteType, rows: list[tuple]) -> tuple[NoteType, list[Problem]]:
-    """Give the note type the Anki ids that files brought in by `import` name; a problem where two files differ."""
-    given: dict[tuple[str, str], tuple] = {}
-    problems = []
-    for row in rows:
-        path, group, name, anki_id, line, column = row
-        earlier = given.setdefault((group, name), row)
-        if earlier[3] != anki_id:
-            problems.append(Problem(path, line, column, (
-                f"file, field 'note_type_ids': {name} takes the id {earlier[3]} in {earlier[0]} and {anki_id} here; "
-                "our note type can replace one hand-made note type only: keep the ids of the one learners had")))
-    if not given:
-        return kind, problems
-    ids = {group: tuple((name, row[3]) for (kind_of, name), row in sorted(given.items()) if kind_of == group)
-           for group in ("fields", "card_types")}
-    return replace(kind, field_ids=ids["fields"], card_type_ids=ids["card_types"]), problems
-
-
-def lessons_alike_but_for_case(lessons: list[str], entry_at: Callable[[int], Entry]) -> list[Problem]:
-    """A problem where a lesson's name (or a level of it) differs from another's in case alone.
-
-    Anki takes deck names alike whatever their case: it would put the second beside the first
-    as another deck, renamed with a '_'.
-    """
-    first: dict[str, tuple[str, int]] = {}
-    problems, told = [], set()
-    for index, lesson in enumerate(lessons):
-        for level in lesson_levels(lesson):
-            name, earlier = first.setdefault(level.casefold(), (level, index))
-            if name != level and level not in told:
-                told.add(level)
-                problems.append(Problem(*entry_at(index).where, (
-                    f"entry '{entry_at(index).term}': its file's lesson '{level}' differs only in case from "
-                    f"'{name}', the lesson of the entry at {entry_at(earlier).where}; Anki takes them as one "
-                    "deck name: write them alike")))
-    return problems
-
-
-def blanked_cards(previous: Lock, kind: NoteType, notes: list[Note], entry_at: Callable[[int], Entry]) -> list[Problem]:
-    """Warn where a released note loses a card: learners keep the card they studied, with a blank front."""
-    if previous.note_type is None or previous.note_type.schema != kind.schema:
-        return []  # a new note type: its cards are counted anew (a major version)
-    rule, warnings = CardRule(kind), []
-    for index, note in enumerate(notes):
-        old = previous.notes.get(note.guid)
-        if old is None or not old.released or old.hash == note.hash:
-            continue
-        lost = set(rule.cards(old.fields)) - set(rule.cards(note.fields))
-        if lost:
-            entry, names = entry_at(index), ", ".join(kind.templates[ord_][0] for ord_ in sorted(lost))
-            warnings.append(Problem(*entry.where, (
-                f"warning: entry '{entry.term}' no longer makes its {names} card, which learners of "
-                f"{old.released} have: theirs would go blank (a Context card needs an example that contains the "
-                "term or its `form`); put back what it needs, or tell learners to run Tools > Empty Cards")))
-    return warnings
-
-
 @_no_cycle_collection()
 def build(project: Project, locked: bool = False, audio: bool | None = None, force: bool = False,
           strict: bool = False, progress: Progress = no_progress,
@@ -351,10 +302,9 @@ def _lexicon() -> FrenchLexicon:
         raise BuildError(f"cannot read the French dictionaries and speech engine: {error}") from error
 
 
-def read_manifest(path: Path, data: bytes | None = None) -> Manifest:
-    """Read and check the manifest at `path` (its bytes `data`, if already read); raise SourceError if bad."""
+def read_manifest(path: Path, data: bytes) -> Manifest:
+    """Read and check the manifest at `path`, whose bytes are `data`; raise SourceError if bad."""
     problems: list[Problem] = []
-    data = path.read_bytes() if data is None else data
     source = load_file(path, data, problems)
     if source is not None and source.root is None:
         problems.append(Problem(source.name, 1, 1, "the deck manifest is empty; expected name, version, "

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .atomic import replacing
+from .atomic import replacing, write_text
 from .changes import Changes, Snapshot, changelog, compare, snapshot_of_build, snapshot_of_lock, snapshot_of_package
 from .editions import edition_manifest
 from .errors import BuildError, SourceError, display_path
@@ -127,8 +127,7 @@ def _bump(project: Project, version: str, changelog_path: Path) -> list[tuple[Pa
     with replacing(project.manifest_path) as partial:
         partial.write_bytes(manifest_text)
     for path, text in changelogs:
-        with replacing(path) as partial:
-            partial.write_text(text, encoding="utf-8")
+        write_text(path, text)
     write(project, replace(released[0], editions=tuple(released[1:])), build_state(project))
     return sections
 

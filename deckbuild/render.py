@@ -128,8 +128,8 @@ def chinese_lang(manifest: Manifest) -> str:
     return f"zh-{script}-{region}"
 
 
-def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speaker: Speaker | None = None,
-           lexicon: FrenchLexicon | None = None) -> Note:
+def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speaker: Speaker | None,
+           lexicon: FrenchLexicon) -> Note:
     """Turn one entry into the fields of its note, in the order of FIELDS.
 
     `speaker` makes audio files; `lexicon` gives the pronunciation and the forms the entry does not.
@@ -166,9 +166,8 @@ def render(entry: Entry, guid: str, manifest: Manifest, source_dir: Path, speake
         "Audio": f"[sound:{media['audio'][0]}]" if "audio" in media else "",
         "ExampleAudio": f"[sound:{media['example_audio'][0]}]" if "example_audio" in media else "",
         "Source": shown_as_typed(entry.source),
-        "IPA": shown_as_typed(entry.ipa or (lexicon.ipa(entry.term, entry.pos).ipa if lexicon else "")),
-        "Forms": _forms(entry, lexicon.forms(entry.term, entry.pos, entry.gender, entry.number) if lexicon
-                        else Forms()),
+        "IPA": shown_as_typed(entry.ipa or lexicon.ipa(entry.term, entry.pos).ipa),
+        "Forms": _forms(entry, lexicon.forms(entry.term, entry.pos, entry.gender, entry.number)),
         "Say": shown_as_typed(say),
     }
     fields = tuple(map(values.__getitem__, FIELDS))

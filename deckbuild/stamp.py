@@ -119,7 +119,7 @@ def _stamp_note(old: NoteStamp | None, guid: str, identity: str, fields, tags, d
         return NoteStamp(guid, identity, digest, now, now, content=content)
     if (old.hash, old.identity, old.removed) == (digest, identity, removed):
         return old
-    shipped = old.shipped or ((old.hash, old.modified) if old.released else None)  # what learners have
+    shipped = old.shipped_as  # what learners have
     if shipped and shipped[0] == digest:  # back as the last release had it: its time too, as if never changed
         return NoteStamp(guid, identity, digest, old.added, shipped[1], old.released, removed, None, content)
     modified = old.modified if old.hash == digest else clock.after(old.modified)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ from . import french
 from .errors import Problem, clip
 from .keys import EMPTY, Invalid, Key, Keys, MediaPath, closest, describe
 from .load import MEDIA_DIR, Mapping, Node, Scalar, SourceFile, media_file
+from .render import NoteType
 from .schema import DEFAULT_LABELS, ENTRY_KEYS, FILE_KEYS, MANIFEST_KEYS, Entry, Location, Manifest, Variant
 from .sheet import Column
 
@@ -346,3 +348,21 @@ def default_slug(name: str) -> str:
     """Return the file-name stem a deck gets from its name when deck.yaml gives no `slug`."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def with_ids(kind: NoteType, rows: list[tuple]) -> tuple[NoteType, list[Problem]]:
+    """Give the note type the Anki ids that files brought in by `import` name; a problem where two files differ."""
+    given: dict[tuple[str, str], tuple] = {}
+    problems = []
+    for row in rows:
+        path, group, name, anki_id, line, column = row
+        earlier = given.setdefault((group, name), row)
+        if earlier[3] != anki_id:
+            problems.append(Problem(path, line, column, (
+                f"file, field 'note_type_ids': {name} takes the id {earlier[3]} in {earlier[0]} and {anki_id} here; "
+                "our note type can replace one hand-made note type only: keep the ids of the one learners had")))
+    if not given:
+        return kind, problems
+    ids = {group: tuple((name, row[3]) for (kind_of, name), row in sorted(given.items()) if kind_of == group)
+           for group in ("fields", "card_types")}
+    return replace(kind, field_ids=ids["fields"], card_type_ids=ids["card_types"]), problems

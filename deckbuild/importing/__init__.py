@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_text
 from ..errors import BuildError, Problem, display_path
 from ..french_data import FrenchDataError, FrenchLexicon
 from ..json_schema import SCHEMA_DIR
@@ -23,7 +24,7 @@ from ..schema import ENTRY_KEYS, Manifest
 from ..validate import validate_manifest, validate_reading
 from .convert import CarryOver, carry_over, draft_entry, field_map, named_stock_fields
 from .read import Export, read_export
-from .write import copy_media, reading_file, write_text
+from .write import copy_media, reading_file
 
 __all__ = ["Imported", "import_file"]
 

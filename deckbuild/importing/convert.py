@@ -40,8 +40,6 @@ KEY_NAMES = {
     "image": ("image", "picture", "圖片", "photo", "illustration"),
     "audio": ("audio", "sound", "son", "發音", "音檔", "prononciation"),
 }
-TEXT_KEYS = ("term", "gloss", "example", "example_gloss", "notes", "etymology", "form", "say", "ipa", "feminine",
-             "plural", "id")
 MARKUP_KEYS = frozenset({"gloss", "etymology", "example", "example_gloss", "notes"})  # render.markup() reads them
 # Our field each key fills, for handing a hand-made note type's field ids to ours.
 KEY_FIELDS = {"term": "Term", "gloss": "Gloss", "example": "Example", "example_gloss": "ExampleGloss",
@@ -131,7 +129,7 @@ def named_stock_fields(export: Export) -> None:
         if stock and list(note.fields) == [str(i + 1) for i in range(len(note.fields))] and len(note.fields) <= len(
                 stock):
             export.notes[index] = ExportedNote(note.guid, note.kind, dict(zip(stock, note.fields.values(),
-                                                                              strict=False)), note.tags, note.line)
+                                                                              strict=False)), note.tags)
 
 
 # --- HTML -----------------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ class ExportedNote:
     kind: str  # its note type's name; "" when the export does not say
     fields: dict[str, str]
     tags: tuple[str, ...]
-    line: int = 0  # where a text export writes it
 
 
 @dataclass
@@ -269,9 +268,7 @@ def read_notes_text(path: Path, text: str) -> Export:
     named = header["columns"].split(separator) if "columns" in header else None
     notes, decks = [], set()
     reader = csv.reader(io.StringIO("".join(lines[start:]), newline=""), delimiter=separator)
-    line = start + 1
     for row in reader:
-        line, row_line = start + reader.line_num + 1, line
         if not any(cell.strip() for cell in row):
             continue
         special = {name: row[index] if index < len(row) else "" for name, index in columns.items()}
@@ -279,8 +276,7 @@ def read_notes_text(path: Path, text: str) -> Export:
         names = ([name for index, name in enumerate(named) if index not in columns.values()] if named
                  else [str(i + 1) for i in range(len(values))])
         notes.append(ExportedNote(special.get("guid", ""), special.get("notetype", header.get("notetype", "")),
-                                  dict(zip(names, values, strict=False)), tuple(special.get("tags", "").split()),
-                                  row_line))
+                                  dict(zip(names, values, strict=False)), tuple(special.get("tags", "").split())))
         decks.add(special.get("deck", ""))
     is_html = header.get("html", "false").lower() == "true"
     return Export(path, "text", notes, {}, is_html, tuple(sorted(filter(None, decks))))
@@ -304,7 +300,7 @@ def read_table(path: Path) -> Export:
         lowered = {name.lower(): name for name in values}
         tags = values.pop(lowered["tags"], "") if "tags" in lowered else ""
         notes.append(ExportedNote("", "", {name: value for name, value in values.items() if isinstance(value, str)},
-                                  tuple(tags.split()) if isinstance(tags, str) else tags, row.line))
+                                  tuple(tags.split()) if isinstance(tags, str) else tags))
     return Export(path, "table", notes, {}, html=False, settings={key: _plain(node) for key, node in pairs.items()})
 
 

@@ -81,12 +81,6 @@ def _tag(tag: str) -> str:
     return tag if _TAG.fullmatch(tag) and not re.search(r"[,\[\]{}:#]", tag) else json.dumps(tag, ensure_ascii=False)
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically: a reader never sees half a file."""
-    with replacing(path) as partial:
-        partial.write_text(text, encoding="utf-8")
-
-
 def copy_media(name: str, data: bytes, media_dir: Path) -> str:
     """Put a media file under `media_dir`, keeping its name unless another file has it; return the name used."""
     safe = PurePosixPath(name.replace("\\", "/")).name.strip() or "media"
