@@ -303,20 +303,27 @@ def test_an_unreadable_file_is_one_line(cli, new_project):
     assert other.exit_code == 1 and "expected an Anki package (.apkg)" in other.stderr
 
 
-def test_a_reversed_hand_made_deck_keeps_the_reviews_of_both_directions(cli, new_project, tmp_path):
-    (tmp_path / "teacher").mkdir()
-    teacher = Collection(str(tmp_path / "teacher" / "collection.anki2"))
+def stock_package(package: Path, note_type: str, notes: list[dict[str, str]]) -> Path:
+    """A teacher's deck 'Mon vocabulaire' of notes of one of Anki's stock note types, exported to `package`."""
+    (package.parent / "teacher").mkdir()
+    teacher = Collection(str(package.parent / "teacher" / "collection.anki2"))
     try:
-        reversed_type, did = teacher.models.by_name("Basic (and reversed card)"), teacher.decks.id("Mon vocabulaire")
-        for front, back in (("soleil", "太陽"), ("fenêtre", "窗戶")):
-            note = teacher.new_note(reversed_type)
-            note["Front"], note["Back"] = front, back
+        kind, did = teacher.models.by_name(note_type), teacher.decks.id("Mon vocabulaire")
+        for fields in notes:
+            note = teacher.new_note(kind)
+            for name, value in fields.items():
+                note[name] = value
             teacher.add_note(note, did)
-        package = tmp_path / "reversed.apkg"
         teacher.export_anki_package(out_path=str(package), limit=DeckIdLimit(did), options=ExportAnkiPackageOptions(
             with_scheduling=False, with_deck_configs=False, with_media=False, legacy=False))
     finally:
         teacher.close()
+    return package
+
+
+def test_a_reversed_hand_made_deck_keeps_the_reviews_of_both_directions(cli, new_project, tmp_path):
+    package = stock_package(tmp_path / "reversed.apkg", "Basic (and reversed card)",
+                            [{"Front": "soleil", "Back": "太陽"}, {"Front": "fenêtre", "Back": "窗戶"}])
     imported = cli("import", str(package), "--to", "source/vocabulaire.yaml")
     assert imported.exit_code == 0 and "keep every review" in imported.stderr, imported.output
     assert cli("build").exit_code == 0
@@ -373,18 +380,7 @@ def test_a_spreadsheet_may_say_the_word_class_as_dictionaries_do(cli, new_projec
 
 
 def test_a_cloze_deck_is_said_plainly_to_lose_its_reviews(cli, new_project, tmp_path):
-    (tmp_path / "teacher").mkdir()
-    teacher = Collection(str(tmp_path / "teacher" / "collection.anki2"))
-    try:
-        did = teacher.decks.id("Mon vocabulaire")
-        note = teacher.new_note(teacher.models.by_name("Cloze"))
-        note["Text"], note["Back Extra"] = "le {{c1::soleil}}", "太陽"
-        teacher.add_note(note, did)
-        package = tmp_path / "cloze.apkg"
-        teacher.export_anki_package(out_path=str(package), limit=DeckIdLimit(did), options=ExportAnkiPackageOptions(
-            with_scheduling=False, with_deck_configs=False, with_media=False, legacy=False))
-    finally:
-        teacher.close()
+    package = stock_package(tmp_path / "cloze.apkg", "Cloze", [{"Text": "le {{c1::soleil}}", "Back Extra": "太陽"}])
     result = cli("import", str(package), "--to", "source/vocabulaire.yaml", "--map", "Text=term",
                  "--map", "Back Extra=gloss")
     assert result.exit_code == 0, result.output
